@@ -1,0 +1,106 @@
+package agg
+
+import (
+	"github.com/apache/arrow/go/v17/arrow"
+	"github.com/apache/arrow/go/v17/arrow/bitutil"
+	"github.com/apache/arrow/go/v17/arrow/memory"
+)
+
+func newCountStar(c *call) (Func, error) {
+	return &fn{c: c, result: arrow.PrimitiveTypes.Int64, state: []arrow.DataType{arrow.PrimitiveTypes.Int64},
+		newAcc: func(f *fn, _ memory.Allocator) Acc { return &countAcc{f: f, star: true} }}, nil
+}
+
+func newCount(c *call) (Func, error) {
+	if c.spec.Distinct {
+		return newDistinct(c)
+	}
+	return &fn{c: c, result: arrow.PrimitiveTypes.Int64, state: []arrow.DataType{arrow.PrimitiveTypes.Int64},
+		newAcc: func(f *fn, _ memory.Allocator) Acc { return &countAcc{f: f} }}, nil
+}
+
+// countAcc counts rows (count_star) or non-NULL values (count) per group.
+// State: the count (int64).
+type countAcc struct {
+	f    *fn
+	star bool
+	c    []int64
+	mbuf []byte
+}
+
+func (a *countAcc) Update(groups []uint32, n int, args []arrow.Array) error {
+	if err := a.f.checkUpdate(groups, n, args); err != nil {
+		return err
+	}
+	a.c = resize(a.c, n, 0)
+	m := mask{}
+	if !a.star {
+		var err error
+		if m, err = maskOf(args[0], &a.mbuf); err != nil {
+			return a.f.errorf("update: %v", err)
+		}
+	}
+	c := a.c
+	if m.bits == nil {
+		for _, g := range groups {
+			if int(g) >= len(c) {
+				return a.f.badGroup(g, len(c))
+			}
+			c[g]++
+		}
+		return nil
+	}
+	for i, g := range groups {
+		if int(g) >= len(c) {
+			return a.f.badGroup(g, len(c))
+		}
+		if bitutil.BitIsSet(m.bits, m.off+i) {
+			c[g]++
+		}
+	}
+	return nil
+}
+
+func (a *countAcc) Merge(groups []uint32, n int, state []arrow.Array) error {
+	if err := a.f.checkMerge(groups, n, state); err != nil {
+		return err
+	}
+	a.c = resize(a.c, n, 0)
+	v, err := values[int64](state[0])
+	if err != nil {
+		return a.f.errorf("merge: %v", err)
+	}
+	m, err := maskOf(state[0], nil)
+	if err != nil {
+		return a.f.errorf("merge: %v", err)
+	}
+	c := a.c
+	v = v[:len(groups)]
+	for i, g := range groups {
+		if int(g) >= len(c) {
+			return a.f.badGroup(g, len(c))
+		}
+		if m.valid(i) {
+			c[g] += v[i]
+		}
+	}
+	return nil
+}
+
+func (a *countAcc) State(mem memory.Allocator) ([]arrow.Array, error) {
+	f, err := a.Final(mem)
+	if err != nil {
+		return nil, err
+	}
+	return []arrow.Array{f}, nil
+}
+
+func (a *countAcc) Final(mem memory.Allocator) (arrow.Array, error) {
+	o := newOut[int64](mem, len(a.c))
+	copy(o.vals, a.c)
+	return o.array(arrow.PrimitiveTypes.Int64), nil
+}
+
+func (a *countAcc) Bytes() int64 { return int64(cap(a.c))*8 + int64(cap(a.mbuf)) }
+
+func (a *countAcc) Release() { a.c, a.mbuf = nil, nil }

@@ -1,0 +1,438 @@
+package agg
+
+import (
+	"math"
+	"math/bits"
+
+	"github.com/apache/arrow/go/v17/arrow"
+	"github.com/apache/arrow/go/v17/arrow/decimal128"
+	"github.com/apache/arrow/go/v17/arrow/memory"
+)
+
+// newSum resolves sum and avg. Both keep the same state; they differ in Final.
+//
+//   - integers: an exact 128-bit sum and a count, state (decimal128(38,0),
+//     int64). sum returns int64 and fails with ErrOverflow when the total does
+//     not fit; avg returns float64 and cannot overflow (2^64 rows would be
+//     needed).
+//   - decimal128(p,s): an exact 128-bit sum and a count, state
+//     (decimal128(38,s), int64); sum returns decimal128(38,s) and fails with
+//     ErrOverflow past 38 digits.
+//   - floats: a Neumaier-compensated sum (TwoSum error terms), state (sum,
+//     compensation float64, count int64).
+//
+// A group without non-NULL values sums to NULL; the count carries that
+// through Merge.
+func newSum(c *call) (Func, error) {
+	if c.spec.Distinct {
+		return newDistinct(c)
+	}
+	t := c.args[0]
+	avg := c.name == "avg"
+	f := &fn{c: c, result: arrow.PrimitiveTypes.Float64}
+	switch {
+	case isInt(t) || isUint(t):
+		f.state = []arrow.DataType{&arrow.Decimal128Type{Precision: 38}, arrow.PrimitiveTypes.Int64}
+		if !avg {
+			f.result = arrow.PrimitiveTypes.Int64
+		}
+		f.newAcc = func(f *fn, _ memory.Allocator) Acc { return &intSumAcc{f: f, avg: avg} }
+	case t.ID() == arrow.DECIMAL128:
+		scale := t.(*arrow.Decimal128Type).Scale
+		dt := &arrow.Decimal128Type{Precision: 38, Scale: scale}
+		f.state = []arrow.DataType{dt, arrow.PrimitiveTypes.Int64}
+		if !avg {
+			f.result = dt
+		}
+		f.newAcc = func(f *fn, _ memory.Allocator) Acc { return &intSumAcc{f: f, avg: avg, dec: true, scale: scale} }
+	case isFloat(t):
+		f.state = []arrow.DataType{arrow.PrimitiveTypes.Float64, arrow.PrimitiveTypes.Float64, arrow.PrimitiveTypes.Int64}
+		f.newAcc = func(f *fn, _ memory.Allocator) Acc { return &floatSumAcc{f: f, avg: avg} }
+	default:
+		return nil, c.errorf("%s needs a numeric argument", c.name)
+	}
+	return f, nil
+}
+
+func isInt(t arrow.DataType) bool {
+	switch t.ID() {
+	case arrow.INT8, arrow.INT16, arrow.INT32, arrow.INT64:
+		return true
+	}
+	return false
+}
+
+func isUint(t arrow.DataType) bool {
+	switch t.ID() {
+	case arrow.UINT8, arrow.UINT16, arrow.UINT32, arrow.UINT64:
+		return true
+	}
+	return false
+}
+
+func isFloat(t arrow.DataType) bool { return t.ID() == arrow.FLOAT32 || t.ID() == arrow.FLOAT64 }
+
+func isNumeric(t arrow.DataType) bool {
+	return isInt(t) || isUint(t) || isFloat(t) || t.ID() == arrow.DECIMAL128
+}
+
+// i128 is a 128-bit two's complement sum and a count.
+type i128 struct {
+	lo uint64
+	hi int64
+	n  int64
+}
+
+// intSumAcc sums integers or decimals exactly in 128 bits.
+type intSumAcc struct {
+	f     *fn
+	avg   bool
+	dec   bool
+	scale int32
+	st    []i128
+	gbuf  []uint32
+	vbuf  []uint64
+	mbuf  []byte
+}
+
+func (a *intSumAcc) Update(groups []uint32, n int, args []arrow.Array) error {
+	if err := a.f.checkUpdate(groups, n, args); err != nil {
+		return err
+	}
+	a.st = resize(a.st, n, i128{})
+	var err error
+	switch args[0].DataType().ID() {
+	case arrow.INT8:
+		err = sumInts[int8](a, groups, args[0])
+	case arrow.INT16:
+		err = sumInts[int16](a, groups, args[0])
+	case arrow.INT32:
+		err = sumInts[int32](a, groups, args[0])
+	case arrow.INT64:
+		err = sumInts[int64](a, groups, args[0])
+	case arrow.UINT8:
+		err = sumUints[uint8](a, groups, args[0])
+	case arrow.UINT16:
+		err = sumUints[uint16](a, groups, args[0])
+	case arrow.UINT32:
+		err = sumUints[uint32](a, groups, args[0])
+	case arrow.UINT64:
+		err = sumUints[uint64](a, groups, args[0])
+	case arrow.DECIMAL128:
+		v, m, verr := colValues[decimal128.Num](args[0], &a.mbuf)
+		if verr != nil {
+			return a.f.errorf("update: %v", verr)
+		}
+		gs, vs := dropNulls(groups, v, m, &a.gbuf, &a.vbuf)
+		err = a.addDecimals(gs, vs, nil)
+	default:
+		err = a.f.errorf("update: unexpected argument type %s", args[0].DataType())
+	}
+	return err
+}
+
+// colValues returns a primitive column's values and validity.
+func colValues[T any](col arrow.Array, mbuf *[]byte) ([]T, mask, error) {
+	v, err := values[T](col)
+	if err != nil {
+		return nil, mask{}, err
+	}
+	m, err := maskOf(col, mbuf)
+	return v, m, err
+}
+
+func sumInts[T int8 | int16 | int32 | int64](a *intSumAcc, groups []uint32, col arrow.Array) error {
+	v, m, err := colValues[T](col, &a.mbuf)
+	if err != nil {
+		return a.f.errorf("update: %v", err)
+	}
+	groups, v = dropNulls(groups, v, m, &a.gbuf, &a.vbuf)
+	st := a.st
+	v = v[:len(groups)]
+	for i, g := range groups {
+		if int(g) >= len(st) {
+			return a.f.badGroup(g, len(st))
+		}
+		e := &st[g]
+		x := int64(v[i])
+		lo, c := bits.Add64(e.lo, uint64(x), 0)
+		e.lo = lo
+		e.hi += x>>63 + int64(c)
+		e.n++
+	}
+	return nil
+}
+
+func sumUints[T uint8 | uint16 | uint32 | uint64](a *intSumAcc, groups []uint32, col arrow.Array) error {
+	v, m, err := colValues[T](col, &a.mbuf)
+	if err != nil {
+		return a.f.errorf("update: %v", err)
+	}
+	groups, v = dropNulls(groups, v, m, &a.gbuf, &a.vbuf)
+	st := a.st
+	v = v[:len(groups)]
+	for i, g := range groups {
+		if int(g) >= len(st) {
+			return a.f.badGroup(g, len(st))
+		}
+		e := &st[g]
+		lo, c := bits.Add64(e.lo, uint64(v[i]), 0)
+		e.lo = lo
+		e.hi += int64(c)
+		e.n++
+	}
+	return nil
+}
+
+// addDecimals adds 128-bit values (and counts, when cnt is not nil; else one
+// per value), failing on 128-bit overflow.
+func (a *intSumAcc) addDecimals(groups []uint32, v []decimal128.Num, cnt []int64) error {
+	st := a.st
+	v = v[:len(groups)]
+	var ovf int64
+	for i, g := range groups {
+		if int(g) >= len(st) {
+			return a.f.badGroup(g, len(st))
+		}
+		e := &st[g]
+		x := v[i]
+		lo, c := bits.Add64(e.lo, x.LowBits(), 0)
+		hi := e.hi + x.HighBits() + int64(c)
+		ovf |= (e.hi ^ hi) & (x.HighBits() ^ hi)
+		e.lo, e.hi = lo, hi
+		if cnt == nil {
+			e.n++
+		} else {
+			e.n += cnt[i]
+		}
+	}
+	if ovf < 0 {
+		return a.f.overflow("the sum exceeds 128 bits")
+	}
+	return nil
+}
+
+func (a *intSumAcc) Merge(groups []uint32, n int, state []arrow.Array) error {
+	if err := a.f.checkMerge(groups, n, state); err != nil {
+		return err
+	}
+	if err := noNulls(a.f, state); err != nil {
+		return err
+	}
+	a.st = resize(a.st, n, i128{})
+	v, err := values[decimal128.Num](state[0])
+	if err != nil {
+		return a.f.errorf("merge: %v", err)
+	}
+	cnt, err := values[int64](state[1])
+	if err != nil {
+		return a.f.errorf("merge: %v", err)
+	}
+	return a.addDecimals(groups, v, cnt[:len(groups)])
+}
+
+// noNulls rejects state columns with NULLs, for states that never have them.
+func noNulls(f *fn, state []arrow.Array) error {
+	for i, s := range state {
+		if s.NullN() > 0 {
+			return f.errorf("merge: state column %d has NULLs", i+1)
+		}
+	}
+	return nil
+}
+
+func (a *intSumAcc) State(mem memory.Allocator) ([]arrow.Array, error) {
+	s := newOut[decimal128.Num](mem, len(a.st))
+	c := newOut[int64](mem, len(a.st))
+	for i, e := range a.st {
+		s.vals[i] = decimal128.New(e.hi, e.lo)
+		c.vals[i] = e.n
+	}
+	return []arrow.Array{s.array(a.f.state[0]), c.array(a.f.state[1])}, nil
+}
+
+func (a *intSumAcc) Final(mem memory.Allocator) (arrow.Array, error) {
+	if a.avg {
+		o := newOut[float64](mem, len(a.st))
+		for i, e := range a.st {
+			if e.n == 0 {
+				o.null(i)
+				continue
+			}
+			var total float64
+			switch {
+			case a.dec:
+				total = decimal128.New(e.hi, e.lo).ToFloat64(a.scale)
+			case e.hi == int64(e.lo)>>63:
+				total = float64(int64(e.lo))
+			default:
+				total = decimal128.New(e.hi, e.lo).ToFloat64(0)
+			}
+			o.vals[i] = total / float64(e.n)
+		}
+		return o.array(a.f.result), nil
+	}
+	if a.dec {
+		o := newOut[decimal128.Num](mem, len(a.st))
+		for i, e := range a.st {
+			if e.n == 0 {
+				o.null(i)
+				continue
+			}
+			num := decimal128.New(e.hi, e.lo)
+			if !num.FitsInPrecision(38) {
+				o.release()
+				return nil, a.f.overflow("the sum of group %d exceeds 38 digits", i)
+			}
+			o.vals[i] = num
+		}
+		return o.array(a.f.result), nil
+	}
+	o := newOut[int64](mem, len(a.st))
+	for i, e := range a.st {
+		if e.n == 0 {
+			o.null(i)
+			continue
+		}
+		if e.hi != int64(e.lo)>>63 {
+			o.release()
+			return nil, a.f.overflow("the sum of group %d is out of int64 range", i)
+		}
+		o.vals[i] = int64(e.lo)
+	}
+	return o.array(a.f.result), nil
+}
+
+func (a *intSumAcc) Bytes() int64 {
+	return int64(cap(a.st))*24 + int64(cap(a.gbuf))*4 + int64(cap(a.vbuf))*8 + int64(cap(a.mbuf))
+}
+
+func (a *intSumAcc) Release() { a.st, a.gbuf, a.vbuf, a.mbuf = nil, nil, nil, nil }
+
+// fsum is a compensated float sum: the total is s + c.
+type fsum struct {
+	s, c float64
+	n    int64
+}
+
+func (e fsum) total() float64 {
+	if math.IsInf(e.s, 0) || math.IsNaN(e.s) {
+		return e.s
+	}
+	return e.s + e.c
+}
+
+// floatSumAcc sums floats with Neumaier compensation.
+type floatSumAcc struct {
+	f    *fn
+	avg  bool
+	st   []fsum
+	gbuf []uint32
+	vbuf []uint64
+	mbuf []byte
+}
+
+func (a *floatSumAcc) Update(groups []uint32, n int, args []arrow.Array) error {
+	if err := a.f.checkUpdate(groups, n, args); err != nil {
+		return err
+	}
+	a.st = resize(a.st, n, fsum{})
+	if args[0].DataType().ID() == arrow.FLOAT32 {
+		return sumFloats[float32](a, groups, args[0])
+	}
+	return sumFloats[float64](a, groups, args[0])
+}
+
+func sumFloats[T float32 | float64](a *floatSumAcc, groups []uint32, col arrow.Array) error {
+	v, m, err := colValues[T](col, &a.mbuf)
+	if err != nil {
+		return a.f.errorf("update: %v", err)
+	}
+	groups, v = dropNulls(groups, v, m, &a.gbuf, &a.vbuf)
+	st := a.st
+	v = v[:len(groups)]
+	for i, g := range groups {
+		if int(g) >= len(st) {
+			return a.f.badGroup(g, len(st))
+		}
+		e := &st[g]
+		x := float64(v[i])
+		t := e.s + x
+		bp := t - e.s
+		e.c += (e.s - (t - bp)) + (x - bp)
+		e.s = t
+		e.n++
+	}
+	return nil
+}
+
+func (a *floatSumAcc) Merge(groups []uint32, n int, state []arrow.Array) error {
+	if err := a.f.checkMerge(groups, n, state); err != nil {
+		return err
+	}
+	if err := noNulls(a.f, state); err != nil {
+		return err
+	}
+	a.st = resize(a.st, n, fsum{})
+	s, err1 := values[float64](state[0])
+	c, err2 := values[float64](state[1])
+	cnt, err3 := values[int64](state[2])
+	if err := firstErr(err1, err2, err3); err != nil {
+		return a.f.errorf("merge: %v", err)
+	}
+	st := a.st
+	s, c, cnt = s[:len(groups)], c[:len(groups)], cnt[:len(groups)]
+	for i, g := range groups {
+		if int(g) >= len(st) {
+			return a.f.badGroup(g, len(st))
+		}
+		e := &st[g]
+		x := s[i]
+		t := e.s + x
+		bp := t - e.s
+		e.c += (e.s - (t - bp)) + (x - bp) + c[i]
+		e.s = t
+		e.n += cnt[i]
+	}
+	return nil
+}
+
+func firstErr(errs ...error) error {
+	for _, err := range errs {
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (a *floatSumAcc) State(mem memory.Allocator) ([]arrow.Array, error) {
+	s := newOut[float64](mem, len(a.st))
+	c := newOut[float64](mem, len(a.st))
+	cnt := newOut[int64](mem, len(a.st))
+	for i, e := range a.st {
+		s.vals[i], c.vals[i], cnt.vals[i] = e.s, e.c, e.n
+	}
+	return []arrow.Array{s.array(a.f.state[0]), c.array(a.f.state[1]), cnt.array(a.f.state[2])}, nil
+}
+
+func (a *floatSumAcc) Final(mem memory.Allocator) (arrow.Array, error) {
+	o := newOut[float64](mem, len(a.st))
+	for i, e := range a.st {
+		switch {
+		case e.n == 0:
+			o.null(i)
+		case a.avg:
+			o.vals[i] = e.total() / float64(e.n)
+		default:
+			o.vals[i] = e.total()
+		}
+	}
+	return o.array(a.f.result), nil
+}
+
+func (a *floatSumAcc) Bytes() int64 {
+	return int64(cap(a.st))*24 + int64(cap(a.gbuf))*4 + int64(cap(a.vbuf))*8 + int64(cap(a.mbuf))
+}
+
+func (a *floatSumAcc) Release() { a.st, a.gbuf, a.vbuf, a.mbuf = nil, nil, nil, nil }

@@ -1,0 +1,364 @@
+package ops
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/apache/arrow/go/v17/arrow"
+	"github.com/apache/arrow/go/v17/arrow/array"
+	"github.com/apache/arrow/go/v17/arrow/memory"
+
+	"github.com/dfq/dfq/ops/agg"
+	"github.com/dfq/dfq/ops/column"
+	"github.com/dfq/dfq/ops/expr"
+	"github.com/dfq/dfq/ops/group"
+)
+
+// Agg is one aggregate call of an Aggregate: Spec applied to Args, named Name.
+type Agg struct {
+	Name string       `json:"name"`
+	Spec agg.Spec     `json:"spec"`
+	Args []*expr.Expr `json:"args,omitempty"`
+}
+
+// String renders the call as SQL.
+func (a Agg) String() string {
+	args := ""
+	if a.Spec.Distinct {
+		args = "DISTINCT "
+	}
+	for i, e := range a.Args {
+		if i > 0 {
+			args += ", "
+		}
+		args += e.String()
+	}
+	switch a.Spec.Func {
+	case "count_star":
+		return "count(*)"
+	case "quantile_cont":
+		args += fmt.Sprintf(", %g", a.Spec.Param)
+	}
+	return a.Spec.Func + "(" + args + ")"
+}
+
+// Aggregate groups rows by Keys and computes Aggs per group, in two phases: a
+// Partial per partition folds rows into partial states, hash-partitioned into
+// buckets by key; Final merges the partial states of one bucket from every
+// partition and computes the final values. Buckets are disjoint in keys, so
+// they are finalised in parallel. With no keys there is one group (and one
+// output row, even for empty input).
+//
+// Partial-state records have the key columns (named k0, k1, ...) followed by
+// each aggregate's state columns (a0_0, a0_1, ..., a1_0, ...).
+type Aggregate struct {
+	Keys []Column `json:"keys,omitempty"`
+	Aggs []Agg    `json:"aggs,omitempty"`
+}
+
+type boundAggregate struct {
+	keys    []expr.Bound
+	args    [][]expr.Bound
+	funcs   []agg.Func
+	keyType []arrow.DataType
+	partial *arrow.Schema
+	out     *arrow.Schema
+}
+
+func (a Aggregate) bind(in *arrow.Schema) (*boundAggregate, error) {
+	b := &boundAggregate{}
+	var pf, of []arrow.Field
+	for i, k := range a.Keys {
+		e, err := expr.Bind(k.Expr, in)
+		if err != nil {
+			return nil, err
+		}
+		b.keys = append(b.keys, e)
+		b.keyType = append(b.keyType, e.Type())
+		pf = append(pf, arrow.Field{Name: fmt.Sprintf("k%d", i), Type: e.Type(), Nullable: true})
+		of = append(of, arrow.Field{Name: k.Name, Type: e.Type(), Nullable: true})
+	}
+	for i, g := range a.Aggs {
+		var bs []expr.Bound
+		var ts []arrow.DataType
+		for _, x := range g.Args {
+			e, err := expr.Bind(x, in)
+			if err != nil {
+				return nil, err
+			}
+			bs = append(bs, e)
+			ts = append(ts, e.Type())
+		}
+		f, err := agg.New(g.Spec, ts)
+		if err != nil {
+			pos := -1
+			if len(g.Args) > 0 {
+				pos = g.Args[0].Pos
+			}
+			return nil, &expr.Error{Pos: pos, Msg: fmt.Sprintf("%s: %v", g, err)}
+		}
+		b.args = append(b.args, bs)
+		b.funcs = append(b.funcs, f)
+		for j, t := range f.State() {
+			pf = append(pf, arrow.Field{Name: fmt.Sprintf("a%d_%d", i, j), Type: t, Nullable: true})
+		}
+		of = append(of, arrow.Field{Name: g.Name, Type: f.Result(), Nullable: true})
+	}
+	b.partial = arrow.NewSchema(pf, nil)
+	b.out = arrow.NewSchema(of, nil)
+	return b, nil
+}
+
+// Schema returns the output schema (keys then aggregates) for an input schema.
+func (a Aggregate) Schema(in *arrow.Schema) (*arrow.Schema, error) {
+	b, err := a.bind(in)
+	if err != nil {
+		return nil, err
+	}
+	return b.out, nil
+}
+
+// PartialSchema returns the schema of partial-state records.
+func (a Aggregate) PartialSchema(in *arrow.Schema) (*arrow.Schema, error) {
+	b, err := a.bind(in)
+	if err != nil {
+		return nil, err
+	}
+	return b.partial, nil
+}
+
+// Partial accumulates partial aggregates over the records of one or more
+// partitions. It is used by one goroutine at a time.
+type Partial struct {
+	b       *boundAggregate
+	mem     memory.Allocator
+	buckets int
+	table   *group.Table
+	accs    []agg.Acc
+	ids     []uint32
+}
+
+// NewPartial returns an empty partial aggregation for input schema in whose
+// output is split into the given number of buckets (at least 1).
+func (a Aggregate) NewPartial(in *arrow.Schema, buckets int, mem memory.Allocator) (*Partial, error) {
+	b, err := a.bind(in)
+	if err != nil {
+		return nil, err
+	}
+	t, err := group.New(b.keyType, mem)
+	if err != nil {
+		return nil, err
+	}
+	if len(a.Keys) == 0 {
+		buckets = 1 // one group: nothing to spread
+	}
+	p := &Partial{b: b, mem: mem, buckets: max(buckets, 1), table: t}
+	for _, f := range b.funcs {
+		p.accs = append(p.accs, f.NewAcc(mem))
+	}
+	return p, nil
+}
+
+// Consume folds one record into the partial states. The caller keeps
+// ownership of rec.
+func (p *Partial) Consume(ctx context.Context, rec arrow.Record) error {
+	if rec.NumRows() == 0 {
+		return nil
+	}
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	keys, err := evalAll(p.b.keys, rec, p.mem)
+	defer releaseAll(keys)
+	if err != nil {
+		return err
+	}
+	n := int(rec.NumRows())
+	if cap(p.ids) < n {
+		p.ids = make([]uint32, n)
+	}
+	ids := p.ids[:n]
+	if err := p.table.Add(keys, ids); err != nil {
+		return err
+	}
+	groups := p.table.Len()
+	for i, acc := range p.accs {
+		args, err := evalAll(p.b.args[i], rec, p.mem)
+		if err == nil {
+			err = acc.Update(ids, groups, args)
+		}
+		releaseAll(args)
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Bytes estimates the memory held by the partial states.
+func (p *Partial) Bytes() int64 {
+	n := p.table.Bytes()
+	for _, a := range p.accs {
+		n += a.Bytes()
+	}
+	return n
+}
+
+// Finish returns the partial states split into buckets: element b holds the
+// groups whose key hash falls in bucket b, or nil when there are none. The
+// caller releases the records. The Partial must not be used afterwards except
+// for Release.
+func (p *Partial) Finish() ([]arrow.Record, error) {
+	out := make([]arrow.Record, p.buckets)
+	if p.table.Len() == 0 {
+		return out, nil
+	}
+	cols, err := p.table.Keys(p.mem)
+	if err != nil {
+		return nil, err
+	}
+	defer func() { releaseAll(cols) }()
+	for _, acc := range p.accs {
+		st, err := acc.State(p.mem)
+		if err != nil {
+			return nil, err
+		}
+		cols = append(cols, st...)
+	}
+	all := array.NewRecord(p.b.partial, cols, int64(p.table.Len()))
+	defer all.Release()
+	if p.buckets == 1 {
+		all.Retain()
+		out[0] = all
+		return out, nil
+	}
+	for b, ids := range p.table.Buckets(p.buckets) {
+		if len(ids) == 0 {
+			continue
+		}
+		idx := make([]int32, len(ids))
+		for i, g := range ids {
+			idx[i] = int32(g)
+		}
+		rec, err := column.TakeRecord(p.mem, all, idx)
+		if err != nil {
+			for _, r := range out {
+				if r != nil {
+					r.Release()
+				}
+			}
+			return nil, err
+		}
+		out[b] = rec
+	}
+	return out, nil
+}
+
+// Release frees the partial states.
+func (p *Partial) Release() {
+	p.table.Release()
+	for _, a := range p.accs {
+		a.Release()
+	}
+}
+
+// Final merges partial-state records (of one bucket, from any number of
+// partials; nil entries are skipped) and returns the final record: keys then
+// aggregates. With no keys, it returns exactly one row.
+func (a Aggregate) Final(ctx context.Context, in *arrow.Schema, parts []arrow.Record, mem memory.Allocator) (arrow.Record, error) {
+	b, err := a.bind(in)
+	if err != nil {
+		return nil, err
+	}
+	t, err := group.New(b.keyType, mem)
+	if err != nil {
+		return nil, err
+	}
+	defer t.Release()
+	accs := make([]agg.Acc, len(b.funcs))
+	for i, f := range b.funcs {
+		accs[i] = f.NewAcc(mem)
+	}
+	defer func() {
+		for _, acc := range accs {
+			acc.Release()
+		}
+	}()
+	nk := len(b.keys)
+	var ids []uint32
+	for _, rec := range parts {
+		if rec == nil || rec.NumRows() == 0 {
+			continue
+		}
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		n := int(rec.NumRows())
+		if cap(ids) < n {
+			ids = make([]uint32, n)
+		}
+		ids = ids[:n]
+		if err := t.Add(rec.Columns()[:nk], ids); err != nil {
+			return nil, err
+		}
+		col := nk
+		for i, f := range b.funcs {
+			k := len(f.State())
+			if err := accs[i].Merge(ids, t.Len(), rec.Columns()[col:col+k]); err != nil {
+				return nil, fmt.Errorf("merge %s: %w", a.Aggs[i], err)
+			}
+			col += k
+		}
+	}
+	groups := t.Len()
+	if nk == 0 && groups == 0 {
+		// A global aggregate over no rows still has its one group.
+		groups = 1
+		for i, f := range b.funcs {
+			empty := make([]arrow.Array, len(f.State()))
+			for j, typ := range f.State() {
+				empty[j] = array.MakeArrayOfNull(mem, typ, 0)
+			}
+			err := accs[i].Merge(nil, 1, empty)
+			releaseAll(empty)
+			if err != nil {
+				return nil, err
+			}
+		}
+	}
+	var cols []arrow.Array
+	defer func() { releaseAll(cols) }()
+	if nk > 0 {
+		if cols, err = t.Keys(mem); err != nil {
+			return nil, err
+		}
+	}
+	for i, acc := range accs {
+		v, err := acc.Final(mem)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", a.Aggs[i], err)
+		}
+		cols = append(cols, v)
+	}
+	return array.NewRecord(b.out, cols, int64(groups)), nil
+}
+
+func evalAll(es []expr.Bound, rec arrow.Record, mem memory.Allocator) ([]arrow.Array, error) {
+	out := make([]arrow.Array, 0, len(es))
+	for _, e := range es {
+		a, err := e.Eval(rec, mem)
+		if err != nil {
+			return out, err
+		}
+		out = append(out, a)
+	}
+	return out, nil
+}
+
+func releaseAll(as []arrow.Array) {
+	for _, a := range as {
+		if a != nil {
+			a.Release()
+		}
+	}
+}

@@ -1,0 +1,179 @@
+package group
+
+import (
+	"github.com/apache/arrow/go/v17/arrow/bitutil"
+	"github.com/apache/arrow/go/v17/arrow/memory"
+)
+
+const (
+	// maxArena bounds the distinct key bytes of one column (offsets are uint32).
+	maxArena = 1<<32 - 1
+	// hiMask selects the top half of a hash: slot tags and positions.
+	hiMask = ^uint64(0xffffffff)
+	// blk is the number of rows whose slots are loaded ahead of probing, so
+	// that their cache misses overlap.
+	blk = 16
+)
+
+// strTable interns byte strings: each distinct string gets a dense id, its
+// bytes are appended to one arena and its hash is kept. Entries made by
+// addNull hold no bytes and are never found by lookup.
+//
+// Slots hold the top 32 bits of the hash and id+1 (0 is empty); a string's
+// home slot is given by the top bits of its hash, so growing needs neither
+// the strings nor their hashes.
+type strTable struct {
+	mem    memory.Allocator
+	arena  vec[byte]
+	offs   vec[uint32] // n+1 entries: entry i is arena[offs[i]:offs[i+1]]
+	hashes vec[uint64] // hashBytes of each entry
+	slots  []uint64
+	shift  uint
+	count  int // entries in slots
+	sink   uint64
+}
+
+func newStrTable(mem memory.Allocator) *strTable {
+	s := &strTable{mem: mem, slots: make([]uint64, 64), shift: 64 - 6}
+	s.offs.push(mem, 0)
+	return s
+}
+
+func (s *strTable) len() int { return len(s.offs.s) - 1 }
+
+func (s *strTable) value(id uint32) []byte {
+	return s.arena.s[s.offs.s[id]:s.offs.s[id+1]]
+}
+
+// intern returns the id of b, whose hashBytes is h, adding it if new.
+func (s *strTable) intern(b []byte, h uint64) uint32 {
+	slots := s.slots
+	mask := uint64(len(slots) - 1)
+	pos := h >> s.shift
+	for {
+		sl := slots[pos]
+		if sl == 0 {
+			return s.insert(pos, b, h)
+		}
+		if (sl^h)&hiMask == 0 {
+			id := uint32(sl) - 1
+			o := s.offs.s
+			if string(s.arena.s[o[id]:o[id+1]]) == string(b) {
+				return id
+			}
+		}
+		pos = (pos + 1) & mask
+	}
+}
+
+// warm loads the home slots and first bytes of the strings hashed by hs.
+func (s *strTable) warm(hs []uint64) {
+	slots, shift, offs, arena := s.slots, s.shift, s.offs.s, s.arena.s
+	var sink uint64
+	for _, h := range hs {
+		sl := slots[h>>shift]
+		if sl != 0 && (sl^h)&hiMask == 0 {
+			if o := offs[uint32(sl)-1]; int(o) < len(arena) {
+				sink += uint64(arena[o])
+			}
+		}
+	}
+	s.sink += sink
+}
+
+func (s *strTable) insert(pos uint64, b []byte, h uint64) uint32 {
+	id := s.add(b, h)
+	s.slots[pos] = h&hiMask | uint64(id+1)
+	s.count++
+	if 4*s.count > 3*len(s.slots) {
+		s.grow()
+	}
+	return id
+}
+
+func (s *strTable) add(b []byte, h uint64) uint32 {
+	id := uint32(s.len())
+	n := len(s.arena.s)
+	s.arena.reserve(s.mem, n+len(b))
+	s.arena.s = append(s.arena.s, b...)
+	s.offs.push(s.mem, uint32(len(s.arena.s)))
+	s.hashes.push(s.mem, h)
+	return id
+}
+
+// addNull adds an empty entry that lookups never find (a NULL group).
+func (s *strTable) addNull() uint32 { return s.add(nil, 0) }
+
+func (s *strTable) grow() {
+	s.slots, s.shift = regrow(s.slots, s.shift)
+}
+
+// regrow doubles a table of hash-tagged slots (see strTable).
+func regrow(old []uint64, shift uint) ([]uint64, uint) {
+	slots := make([]uint64, 2*len(old))
+	shift--
+	mask := uint64(len(slots) - 1)
+	for _, sl := range old {
+		if sl == 0 {
+			continue
+		}
+		pos := sl >> shift
+		for slots[pos] != 0 {
+			pos = (pos + 1) & mask
+		}
+		slots[pos] = sl
+	}
+	return slots, shift
+}
+
+// internRows interns the rows of a string array (offs non-nil) or of a
+// 16-byte decimal array (offs nil) into dst. A NULL row gets nullMark, or,
+// when null is not nil, the id *null of an entry made by addNull on the
+// first NULL (single-key tables, where ids are group ids in first-seen order).
+func (s *strTable) internRows(offs []int32, data, valid []byte, off int, null *int, dst []uint32) {
+	var hs [blk]uint64
+	n := len(dst)
+	for base := 0; base < n; base += blk {
+		end := min(base+blk, n)
+		for i := base; i < end; i++ {
+			if offs != nil {
+				hs[i-base] = hashBytes(data[offs[i]:offs[i+1]])
+			} else {
+				hs[i-base] = hashBytes(data[16*i : 16*i+16])
+			}
+		}
+		s.warm(hs[:end-base])
+		for i := base; i < end; i++ {
+			if valid != nil && !bitutil.BitIsSet(valid, off+i) {
+				switch {
+				case null == nil:
+					dst[i] = nullMark
+				case *null < 0:
+					*null = int(s.addNull())
+					fallthrough
+				default:
+					dst[i] = uint32(*null)
+				}
+				continue
+			}
+			var b []byte
+			if offs != nil {
+				b = data[offs[i]:offs[i+1]]
+			} else {
+				b = data[16*i : 16*i+16]
+			}
+			dst[i] = s.intern(b, hs[i-base])
+		}
+	}
+}
+
+func (s *strTable) bytes() int64 {
+	return s.arena.bytes() + s.offs.bytes() + s.hashes.bytes() + int64(8*len(s.slots))
+}
+
+func (s *strTable) free() {
+	s.arena.free(s.mem)
+	s.offs.free(s.mem)
+	s.hashes.free(s.mem)
+	s.slots = nil
+}

@@ -1,0 +1,356 @@
+package ops_test
+
+import (
+	"context"
+	"errors"
+	"io"
+	"strings"
+	"testing"
+
+	"github.com/apache/arrow/go/v17/arrow"
+	"github.com/apache/arrow/go/v17/arrow/array"
+	"github.com/apache/arrow/go/v17/arrow/memory"
+	"github.com/stretchr/testify/require"
+	"go.uber.org/goleak"
+
+	"github.com/dfq/dfq/ops"
+	"github.com/dfq/dfq/ops/agg"
+	"github.com/dfq/dfq/ops/expr"
+)
+
+func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+
+var schema = arrow.NewSchema([]arrow.Field{
+	{Name: "g", Type: arrow.BinaryTypes.String, Nullable: true},
+	{Name: "k", Type: arrow.PrimitiveTypes.Int64, Nullable: true},
+	{Name: "x", Type: arrow.PrimitiveTypes.Float64, Nullable: true},
+}, nil)
+
+// records builds records of schema from JSON arrays of rows, one per batch.
+func records(t *testing.T, mem memory.Allocator, batches ...string) []arrow.Record {
+	t.Helper()
+	var out []arrow.Record
+	for _, b := range batches {
+		rec, _, err := array.RecordFromJSON(mem, schema, strings.NewReader(b))
+		require.NoError(t, err)
+		out = append(out, rec)
+	}
+	return out
+}
+
+// sliceStream streams records it owns.
+type sliceStream struct {
+	schema *arrow.Schema
+	recs   []arrow.Record
+	closed bool
+}
+
+func (s *sliceStream) Schema() *arrow.Schema { return s.schema }
+func (s *sliceStream) Next(ctx context.Context) (arrow.Record, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	if len(s.recs) == 0 {
+		return nil, io.EOF
+	}
+	r := s.recs[0]
+	s.recs = s.recs[1:]
+	return r, nil
+}
+func (s *sliceStream) Close() error {
+	for _, r := range s.recs {
+		r.Release()
+	}
+	s.recs = nil
+	s.closed = true
+	return nil
+}
+
+// drainJSON reads a stream to the end and renders its rows as JSON.
+func drainJSON(t *testing.T, s ops.Stream) string {
+	t.Helper()
+	var rows []string
+	for {
+		rec, err := s.Next(context.Background())
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		require.NoError(t, err)
+		rows = append(rows, recordJSON(t, rec)...)
+		rec.Release()
+	}
+	require.NoError(t, s.Close())
+	return "[" + strings.Join(rows, ",") + "]"
+}
+
+func recordJSON(t *testing.T, rec arrow.Record) []string {
+	t.Helper()
+	var out []string
+	for i := 0; i < int(rec.NumRows()); i++ {
+		var cells []string
+		for c, col := range rec.Columns() {
+			v := "null"
+			if col.IsValid(i) {
+				v = col.ValueStr(i)
+				if col.DataType().ID() == arrow.STRING {
+					v = `"` + v + `"`
+				}
+			}
+			cells = append(cells, `"`+rec.ColumnName(c)+`":`+v)
+		}
+		out = append(out, "{"+strings.Join(cells, ",")+"}")
+	}
+	return out
+}
+
+const data1 = `[{"g":"a","k":1,"x":1.5},{"g":"b","k":2,"x":null},{"g":null,"k":null,"x":3}]`
+const data2 = `[{"g":"a","k":3,"x":-1},{"g":"c","k":4,"x":0.5}]`
+
+func TestFilterProjectLimit(t *testing.T) {
+	cases := []struct {
+		name  string
+		open  func(in ops.Stream, mem memory.Allocator) (ops.Stream, error)
+		batch []string
+		want  string
+	}{
+		{"filter", func(in ops.Stream, mem memory.Allocator) (ops.Stream, error) {
+			return ops.Filter{Pred: expr.Col("k").Ge(expr.Int(2))}.Open(in, mem)
+		}, []string{data1, data2}, `[{"g":"b","k":2,"x":null},{"g":"a","k":3,"x":-1},{"g":"c","k":4,"x":0.5}]`},
+		{"filter null is false", func(in ops.Stream, mem memory.Allocator) (ops.Stream, error) {
+			return ops.Filter{Pred: expr.Col("x").Gt(expr.Float(0))}.Open(in, mem)
+		}, []string{data1}, `[{"g":"a","k":1,"x":1.5},{"g":null,"k":null,"x":3}]`},
+		{"filter none", func(in ops.Stream, mem memory.Allocator) (ops.Stream, error) {
+			return ops.Filter{Pred: expr.Col("k").Gt(expr.Int(100))}.Open(in, mem)
+		}, []string{data1, data2}, `[]`},
+		{"filter empty input", func(in ops.Stream, mem memory.Allocator) (ops.Stream, error) {
+			return ops.Filter{Pred: expr.Col("k").Gt(expr.Int(1))}.Open(in, mem)
+		}, []string{`[]`}, `[]`},
+		{"project", func(in ops.Stream, mem memory.Allocator) (ops.Stream, error) {
+			return ops.Project{Columns: []ops.Column{{Name: "k2", Expr: expr.Col("k").Mul(expr.Int(2))}, {Name: "g", Expr: expr.Col("g")}}}.Open(in, mem)
+		}, []string{data1}, `[{"k2":2,"g":"a"},{"k2":4,"g":"b"},{"k2":null,"g":null}]`},
+		{"limit across batches", func(in ops.Stream, mem memory.Allocator) (ops.Stream, error) {
+			return ops.Limit{N: 2, Offset: 2}.Open(in), nil
+		}, []string{data1, data2}, `[{"g":null,"k":null,"x":3},{"g":"a","k":3,"x":-1}]`},
+		{"limit zero", func(in ops.Stream, mem memory.Allocator) (ops.Stream, error) {
+			return ops.Limit{N: 0}.Open(in), nil
+		}, []string{data1}, `[]`},
+		{"offset past end", func(in ops.Stream, mem memory.Allocator) (ops.Stream, error) {
+			return ops.Limit{N: 5, Offset: 10}.Open(in), nil
+		}, []string{data1}, `[]`},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+			defer mem.AssertSize(t, 0)
+			in := &sliceStream{schema: schema, recs: records(t, mem, c.batch...)}
+			s, err := c.open(in, mem)
+			require.NoError(t, err)
+			require.JSONEq(t, c.want, drainJSON(t, s))
+			require.True(t, in.closed)
+		})
+	}
+}
+
+func TestOpenErrorsCloseInput(t *testing.T) {
+	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	defer mem.AssertSize(t, 0)
+	in := &sliceStream{schema: schema, recs: records(t, mem, data1)}
+	_, err := ops.Filter{Pred: expr.Col("nope").Gt(expr.Int(1))}.Open(in, mem)
+	require.ErrorContains(t, err, "nope")
+	require.True(t, in.closed)
+
+	in = &sliceStream{schema: schema, recs: records(t, mem, data1)}
+	_, err = ops.Filter{Pred: expr.Col("k")}.Open(in, mem)
+	require.ErrorContains(t, err, "not boolean")
+	require.True(t, in.closed)
+}
+
+// runAgg runs an aggregate in two partials (one per batch) and a final merge
+// over buckets, and returns the rows sorted by the text of the row.
+func runAgg(t *testing.T, mem memory.Allocator, a ops.Aggregate, buckets int, batches ...string) []string {
+	t.Helper()
+	var parts [][]arrow.Record
+	for _, b := range batches {
+		p, err := a.NewPartial(schema, buckets, mem)
+		require.NoError(t, err)
+		for _, rec := range records(t, mem, b) {
+			require.NoError(t, p.Consume(context.Background(), rec))
+			rec.Release()
+		}
+		out, err := p.Finish()
+		require.NoError(t, err)
+		p.Release()
+		parts = append(parts, out)
+	}
+	var rows []string
+	nb := buckets
+	if len(a.Keys) == 0 {
+		nb = 1
+	}
+	for b := 0; b < nb; b++ {
+		var in []arrow.Record
+		for _, p := range parts {
+			in = append(in, p[b])
+		}
+		if len(a.Keys) > 0 && allNil(in) {
+			continue
+		}
+		rec, err := a.Final(context.Background(), schema, in, mem)
+		require.NoError(t, err)
+		rows = append(rows, recordJSON(t, rec)...)
+		rec.Release()
+	}
+	for _, p := range parts {
+		for _, r := range p {
+			if r != nil {
+				r.Release()
+			}
+		}
+	}
+	sortStrings(rows)
+	return rows
+}
+
+func allNil(rs []arrow.Record) bool {
+	for _, r := range rs {
+		if r != nil {
+			return false
+		}
+	}
+	return true
+}
+
+func sortStrings(s []string) {
+	for i := 1; i < len(s); i++ {
+		for j := i; j > 0 && s[j] < s[j-1]; j-- {
+			s[j], s[j-1] = s[j-1], s[j]
+		}
+	}
+}
+
+func TestAggregate(t *testing.T) {
+	sum := func(c string) ops.Agg {
+		return ops.Agg{Name: "s", Spec: agg.Spec{Func: "sum"}, Args: []*expr.Expr{expr.Col(c)}}
+	}
+	count := ops.Agg{Name: "n", Spec: agg.Spec{Func: "count_star"}}
+	byG := []ops.Column{{Name: "g", Expr: expr.Col("g")}}
+	cases := []struct {
+		name    string
+		a       ops.Aggregate
+		batches []string
+		want    []string
+	}{
+		{"by string key, NULL is a group", ops.Aggregate{Keys: byG, Aggs: []ops.Agg{sum("k"), count}},
+			[]string{data1, data2},
+			[]string{`{"g":"a","s":4,"n":2}`, `{"g":"b","s":2,"n":1}`, `{"g":"c","s":4,"n":1}`, `{"g":null,"s":null,"n":1}`}},
+		{"global", ops.Aggregate{Aggs: []ops.Agg{sum("x"), count}},
+			[]string{data1, data2}, []string{`{"s":4,"n":5}`}},
+		{"global over empty input has one row", ops.Aggregate{Aggs: []ops.Agg{sum("x"), count}},
+			[]string{`[]`}, []string{`{"s":null,"n":0}`}},
+		{"grouped over empty input has no rows", ops.Aggregate{Keys: byG, Aggs: []ops.Agg{count}},
+			[]string{`[]`, `[]`}, nil},
+		{"key expression", ops.Aggregate{Keys: []ops.Column{{Name: "big", Expr: expr.Col("k").Gt(expr.Int(1))}}, Aggs: []ops.Agg{count}},
+			[]string{data1, data2}, []string{`{"big":false,"n":1}`, `{"big":null,"n":1}`, `{"big":true,"n":3}`}},
+		{"distinct (no aggregates)", ops.Aggregate{Keys: byG},
+			[]string{data1, data2}, []string{`{"g":"a"}`, `{"g":"b"}`, `{"g":"c"}`, `{"g":null}`}},
+	}
+	for _, c := range cases {
+		for _, buckets := range []int{1, 3} {
+			t.Run(c.name, func(t *testing.T) {
+				mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+				defer mem.AssertSize(t, 0)
+				got := runAgg(t, mem, c.a, buckets, c.batches...)
+				want := append([]string(nil), c.want...)
+				sortStrings(want)
+				require.Equal(t, want, got)
+			})
+		}
+	}
+}
+
+func TestAggregateErrors(t *testing.T) {
+	_, err := ops.Aggregate{Aggs: []ops.Agg{{Name: "s", Spec: agg.Spec{Func: "sum"}, Args: []*expr.Expr{expr.Col("g")}}}}.Schema(schema)
+	require.ErrorContains(t, err, "sum")
+	_, err = ops.Aggregate{Keys: []ops.Column{{Name: "z", Expr: expr.Col("zz")}}}.Schema(schema)
+	require.ErrorContains(t, err, "zz")
+}
+
+func TestSortAndTopK(t *testing.T) {
+	cases := []struct {
+		name string
+		s    ops.Sort
+		want string
+	}{
+		{"k desc, nulls last", ops.Sort{Keys: []ops.SortKey{{Expr: expr.Col("k"), Desc: true}}, Limit: -1},
+			`[{"g":"c","k":4,"x":0.5},{"g":"a","k":3,"x":-1},{"g":"b","k":2,"x":null},{"g":"a","k":1,"x":1.5},{"g":null,"k":null,"x":3}]`},
+		{"x asc nulls first", ops.Sort{Keys: []ops.SortKey{{Expr: expr.Col("x"), NullsFirst: true}}, Limit: -1},
+			`[{"g":"b","k":2,"x":null},{"g":"a","k":3,"x":-1},{"g":"c","k":4,"x":0.5},{"g":"a","k":1,"x":1.5},{"g":null,"k":null,"x":3}]`},
+		{"g then k desc, top 3", ops.Sort{Keys: []ops.SortKey{{Expr: expr.Col("g")}, {Expr: expr.Col("k"), Desc: true}}, Limit: 3},
+			`[{"g":"a","k":3,"x":-1},{"g":"a","k":1,"x":1.5},{"g":"b","k":2,"x":null}]`},
+		{"top 0", ops.Sort{Keys: []ops.SortKey{{Expr: expr.Col("k")}}, Limit: 0}, `[]`},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+			defer mem.AssertSize(t, 0)
+			// Two runs, one per batch, merged.
+			var runs []arrow.Record
+			for _, b := range []string{data1, data2} {
+				st, err := c.s.NewSorter(schema, mem)
+				require.NoError(t, err)
+				for _, rec := range records(t, mem, b) {
+					require.NoError(t, st.Consume(context.Background(), rec))
+					rec.Release()
+				}
+				run, err := st.Finish(context.Background())
+				require.NoError(t, err)
+				st.Release()
+				runs = append(runs, run)
+			}
+			out, err := c.s.MergeRuns(context.Background(), schema, runs, mem)
+			require.NoError(t, err)
+			for _, r := range runs {
+				if r != nil {
+					r.Release()
+				}
+			}
+			got := "[]"
+			if out != nil {
+				got = "[" + strings.Join(recordJSON(t, out), ",") + "]"
+				out.Release()
+			}
+			require.JSONEq(t, c.want, got)
+		})
+	}
+}
+
+func TestWindowRowNumber(t *testing.T) {
+	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	defer mem.AssertSize(t, 0)
+	w := ops.Window{Func: "row_number", Name: "rn", PartitionBy: []*expr.Expr{expr.Col("g")},
+		OrderBy: []ops.SortKey{{Expr: expr.Col("k"), Desc: true}}}
+	r, err := w.NewRepartitioner(schema, 3, mem)
+	require.NoError(t, err)
+	for _, rec := range records(t, mem, data1, data2) {
+		require.NoError(t, r.Consume(context.Background(), rec))
+		rec.Release()
+	}
+	var rows []string
+	for _, bucket := range r.Finish() {
+		out, err := w.Compute(context.Background(), schema, bucket, mem)
+		require.NoError(t, err)
+		for _, rec := range bucket {
+			rec.Release()
+		}
+		if out != nil {
+			rows = append(rows, recordJSON(t, out)...)
+			out.Release()
+		}
+	}
+	r.Release()
+	sortStrings(rows)
+	require.Equal(t, []string{
+		`{"g":"a","k":1,"x":1.5,"rn":2}`, `{"g":"a","k":3,"x":-1,"rn":1}`, `{"g":"b","k":2,"x":null,"rn":1}`,
+		`{"g":"c","k":4,"x":0.5,"rn":1}`, `{"g":null,"k":null,"x":3,"rn":1}`,
+	}, rows)
+}

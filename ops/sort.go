@@ -1,0 +1,413 @@
+package ops
+
+import (
+	"bytes"
+	"cmp"
+	"container/heap"
+	"context"
+	"fmt"
+	"math"
+	"slices"
+
+	"github.com/apache/arrow/go/v17/arrow"
+	"github.com/apache/arrow/go/v17/arrow/array"
+	"github.com/apache/arrow/go/v17/arrow/decimal128"
+	"github.com/apache/arrow/go/v17/arrow/memory"
+
+	"github.com/dfq/dfq/ops/column"
+	"github.com/dfq/dfq/ops/expr"
+)
+
+// SortKey is one ORDER BY term. NULLs sort last unless NullsFirst (as DuckDB).
+type SortKey struct {
+	Expr       *expr.Expr `json:"expr"`
+	Desc       bool       `json:"desc,omitempty"`
+	NullsFirst bool       `json:"nulls_first,omitempty"`
+}
+
+// String renders the key as SQL.
+func (k SortKey) String() string {
+	s := k.Expr.String()
+	if k.Desc {
+		s += " DESC"
+	}
+	if k.NullsFirst {
+		s += " NULLS FIRST"
+	}
+	return s
+}
+
+// Sort orders rows by Keys. Each partition is sorted into a run (SortRun) and
+// the runs are merged (MergeRuns). When Limit >= 0 only the first Limit rows
+// are kept, at every step (top-k): memory stays proportional to Limit.
+// Ties keep their input order within a run; runs merge in the order given.
+type Sort struct {
+	Keys  []SortKey `json:"keys"`
+	Limit int64     `json:"limit"`
+}
+
+// Check binds the keys to the schema, reporting the first error.
+func (s Sort) Check(in *arrow.Schema) error {
+	for _, k := range s.Keys {
+		if _, err := expr.Bind(k.Expr, in); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Sorter accumulates the records of one or more partitions and sorts them.
+type Sorter struct {
+	s     Sort
+	in    *arrow.Schema
+	mem   memory.Allocator
+	keys  []expr.Bound
+	recs  []arrow.Record
+	rows  int64
+	limit int64
+}
+
+// NewSorter returns an empty sorter for records of schema in.
+func (s Sort) NewSorter(in *arrow.Schema, mem memory.Allocator) (*Sorter, error) {
+	st := &Sorter{s: s, in: in, mem: mem, limit: s.Limit}
+	for _, k := range s.Keys {
+		b, err := expr.Bind(k.Expr, in)
+		if err != nil {
+			return nil, err
+		}
+		st.keys = append(st.keys, b)
+	}
+	return st, nil
+}
+
+// Consume adds a record; the caller keeps ownership of rec.
+func (st *Sorter) Consume(ctx context.Context, rec arrow.Record) error {
+	if rec.NumRows() == 0 {
+		return nil
+	}
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	rec.Retain()
+	st.recs = append(st.recs, rec)
+	st.rows += rec.NumRows()
+	if st.limit >= 0 && st.rows > max(4*st.limit, 1<<16) {
+		run, err := st.sortAll(ctx)
+		if err != nil {
+			return err
+		}
+		st.recs = []arrow.Record{run}
+		st.rows = run.NumRows()
+	}
+	return nil
+}
+
+// Finish returns the sorted run (nil when no rows were consumed); the caller
+// releases it.
+func (st *Sorter) Finish(ctx context.Context) (arrow.Record, error) {
+	if st.rows == 0 {
+		return nil, nil
+	}
+	run, err := st.sortAll(ctx)
+	if err != nil {
+		return nil, err
+	}
+	st.recs = nil
+	st.rows = 0
+	return run, nil
+}
+
+// Release frees buffered records.
+func (st *Sorter) Release() {
+	for _, r := range st.recs {
+		r.Release()
+	}
+	st.recs = nil
+}
+
+func (st *Sorter) sortAll(ctx context.Context) (arrow.Record, error) {
+	all, err := concatRecords(st.in, st.recs, st.mem)
+	if err != nil {
+		return nil, err
+	}
+	defer all.Release()
+	for _, r := range st.recs {
+		r.Release()
+	}
+	st.recs = nil
+	cmpRow, release, err := st.comparator(all)
+	if err != nil {
+		return nil, err
+	}
+	defer release()
+	idx := make([]int32, all.NumRows())
+	for i := range idx {
+		idx[i] = int32(i)
+	}
+	slices.SortStableFunc(idx, func(a, b int32) int { return cmpRow(int(a), int(b)) })
+	if st.limit >= 0 && int64(len(idx)) > st.limit {
+		idx = idx[:st.limit]
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	return column.TakeRecord(st.mem, all, idx)
+}
+
+// comparator evaluates the sort keys over rec and returns a row comparison.
+func (st *Sorter) comparator(rec arrow.Record) (func(a, b int) int, func(), error) {
+	arrs := make([]arrow.Array, 0, len(st.keys))
+	release := func() { releaseAll(arrs) }
+	cmps := make([]func(a, b int) int, 0, len(st.keys))
+	for i, k := range st.keys {
+		a, err := k.Eval(rec, st.mem)
+		if err != nil {
+			release()
+			return nil, nil, err
+		}
+		u, err := column.Unpack(st.mem, a)
+		a.Release()
+		if err != nil {
+			release()
+			return nil, nil, err
+		}
+		arrs = append(arrs, u)
+		c, err := compareFunc(u, st.s.Keys[i].Desc, st.s.Keys[i].NullsFirst)
+		if err != nil {
+			release()
+			return nil, nil, err
+		}
+		cmps = append(cmps, c)
+	}
+	return func(a, b int) int {
+		for _, c := range cmps {
+			if r := c(a, b); r != 0 {
+				return r
+			}
+		}
+		return 0
+	}, release, nil
+}
+
+// MergeRuns merges sorted runs (each from a Sorter of this Sort; nil entries
+// skipped) into one sorted record, keeping at most Limit rows. Ties keep run
+// order. It returns nil when there are no rows.
+func (s Sort) MergeRuns(ctx context.Context, in *arrow.Schema, runs []arrow.Record, mem memory.Allocator) (arrow.Record, error) {
+	var live []arrow.Record
+	for _, r := range runs {
+		if r != nil && r.NumRows() > 0 {
+			live = append(live, r)
+		}
+	}
+	if len(live) == 0 {
+		return nil, nil
+	}
+	st, err := s.NewSorter(in, mem)
+	if err != nil {
+		return nil, err
+	}
+	all, err := concatRecords(in, live, mem)
+	if err != nil {
+		return nil, err
+	}
+	defer all.Release()
+	cmpRow, release, err := st.comparator(all)
+	if err != nil {
+		return nil, err
+	}
+	defer release()
+	h := &runHeap{cmp: cmpRow}
+	start := 0
+	for _, r := range live {
+		n := int(r.NumRows())
+		h.items = append(h.items, runCursor{pos: start, end: start + n})
+		start += n
+	}
+	heap.Init(h)
+	total := start
+	if s.Limit >= 0 && int64(total) > s.Limit {
+		total = int(s.Limit)
+	}
+	idx := make([]int32, 0, total)
+	for len(idx) < total {
+		if len(idx)%(1<<16) == 0 {
+			if err := ctx.Err(); err != nil {
+				return nil, err
+			}
+		}
+		top := &h.items[0]
+		idx = append(idx, int32(top.pos))
+		top.pos++
+		if top.pos == top.end {
+			heap.Pop(h)
+		} else {
+			heap.Fix(h, 0)
+		}
+	}
+	return column.TakeRecord(mem, all, idx)
+}
+
+type runCursor struct{ pos, end int }
+
+type runHeap struct {
+	items []runCursor
+	cmp   func(a, b int) int
+}
+
+func (h *runHeap) Len() int { return len(h.items) }
+func (h *runHeap) Less(i, j int) bool {
+	c := h.cmp(h.items[i].pos, h.items[j].pos)
+	if c != 0 {
+		return c < 0
+	}
+	return h.items[i].pos < h.items[j].pos // earlier run first: stable
+}
+func (h *runHeap) Swap(i, j int) { h.items[i], h.items[j] = h.items[j], h.items[i] }
+func (h *runHeap) Push(x any)    { h.items = append(h.items, x.(runCursor)) }
+func (h *runHeap) Pop() any {
+	x := h.items[len(h.items)-1]
+	h.items = h.items[:len(h.items)-1]
+	return x
+}
+
+// concatRecords concatenates records of one logical schema into one record
+// with plain (non-dictionary) columns.
+func concatRecords(schema *arrow.Schema, recs []arrow.Record, mem memory.Allocator) (arrow.Record, error) {
+	cols := make([]arrow.Array, schema.NumFields())
+	defer func() { releaseAll(cols) }()
+	var rows int64
+	for _, r := range recs {
+		rows += r.NumRows()
+	}
+	parts := make([]arrow.Array, len(recs))
+	for c := range cols {
+		for i, r := range recs {
+			parts[i] = r.Column(c)
+		}
+		a, err := column.Concat(mem, parts)
+		if err != nil {
+			return nil, fmt.Errorf("column %q: %w", schema.Field(c).Name, err)
+		}
+		if cols[c], err = column.Unpack(mem, a); err != nil {
+			a.Release()
+			return nil, err
+		}
+		a.Release()
+	}
+	return array.NewRecord(schema, cols, rows), nil
+}
+
+// ConcatRecords concatenates records of one logical schema into one record
+// with plain (non-dictionary) columns; the caller releases it.
+func ConcatRecords(schema *arrow.Schema, recs []arrow.Record, mem memory.Allocator) (arrow.Record, error) {
+	return concatRecords(schema, recs, mem)
+}
+
+// compareFunc returns a comparison of rows of a (a plain array) honouring
+// direction and NULL placement.
+func compareFunc(a arrow.Array, desc, nullsFirst bool) (func(i, j int) int, error) {
+	var base func(i, j int) int
+	switch a := a.(type) {
+	case *array.Int8:
+		base = cmpValues(a.Int8Values())
+	case *array.Int16:
+		base = cmpValues(a.Int16Values())
+	case *array.Int32:
+		base = cmpValues(a.Int32Values())
+	case *array.Int64:
+		base = cmpValues(a.Int64Values())
+	case *array.Uint8:
+		base = cmpValues(a.Uint8Values())
+	case *array.Uint16:
+		base = cmpValues(a.Uint16Values())
+	case *array.Uint32:
+		base = cmpValues(a.Uint32Values())
+	case *array.Uint64:
+		base = cmpValues(a.Uint64Values())
+	case *array.Float32:
+		base = cmpFloats(a.Float32Values())
+	case *array.Float64:
+		base = cmpFloats(a.Float64Values())
+	case *array.Date32:
+		base = cmpValues(a.Date32Values())
+	case *array.Date64:
+		base = cmpValues(a.Date64Values())
+	case *array.Timestamp:
+		base = cmpValues(a.TimestampValues())
+	case *array.Boolean:
+		base = func(i, j int) int {
+			x, y := a.Value(i), a.Value(j)
+			switch {
+			case x == y:
+				return 0
+			case !x:
+				return -1
+			}
+			return 1
+		}
+	case *array.String:
+		base = func(i, j int) int { return cmp.Compare(a.Value(i), a.Value(j)) }
+	case *array.Binary:
+		base = func(i, j int) int { return bytes.Compare(a.Value(i), a.Value(j)) }
+	case *array.Decimal128:
+		vals := a.Values()
+		base = func(i, j int) int { return cmpDecimal(vals[i], vals[j]) }
+	case *array.Null:
+		base = func(i, j int) int { return 0 }
+	default:
+		return nil, fmt.Errorf("cannot sort by a column of type %s", a.DataType())
+	}
+	if desc {
+		asc := base
+		base = func(i, j int) int { return asc(j, i) }
+	}
+	if a.NullN() == 0 {
+		return base, nil
+	}
+	nullCmp := 1 // a NULL compares after a value
+	if nullsFirst {
+		nullCmp = -1
+	}
+	return func(i, j int) int {
+		ni, nj := a.IsNull(i), a.IsNull(j)
+		switch {
+		case ni && nj:
+			return 0
+		case ni:
+			return nullCmp
+		case nj:
+			return -nullCmp
+		}
+		return base(i, j)
+	}, nil
+}
+
+func cmpValues[T cmp.Ordered](v []T) func(i, j int) int {
+	return func(i, j int) int { return cmp.Compare(v[i], v[j]) }
+}
+
+// cmpFloats orders NaN after every number, as DuckDB and PostgreSQL do.
+func cmpFloats[T float32 | float64](v []T) func(i, j int) int {
+	return func(i, j int) int {
+		x, y := v[i], v[j]
+		xn, yn := math.IsNaN(float64(x)), math.IsNaN(float64(y))
+		switch {
+		case xn || yn:
+			return cmp.Compare(b2i(xn), b2i(yn))
+		case x < y:
+			return -1
+		case x > y:
+			return 1
+		}
+		return 0
+	}
+}
+
+func b2i(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+func cmpDecimal(x, y decimal128.Num) int { return x.Cmp(y) }
