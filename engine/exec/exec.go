@@ -1,0 +1,382 @@
+package exec
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"runtime/debug"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/apache/arrow/go/v17/arrow"
+	"github.com/apache/arrow/go/v17/arrow/memory"
+	"golang.org/x/sync/errgroup"
+
+	"github.com/dfq/dfq/engine/plan"
+	"github.com/dfq/dfq/io/dataset"
+	"github.com/dfq/dfq/io/source"
+	"github.com/dfq/dfq/ops"
+)
+
+// Config says how to run a plan.
+type Config struct {
+	// Workers is the number of goroutines (or processes) that run partitions
+	// and merge buckets; 1 runs everything on the calling goroutine.
+	Workers int
+	// BatchSize is the number of rows per record read (0: default).
+	BatchSize int
+	// Mem allocates all Arrow memory; nil uses the Go allocator.
+	Mem memory.Allocator
+	// Leaf, when set, runs the first stage over file splits (the process
+	// executor); nil runs it in this process.
+	Leaf LeafRunner
+	// Buckets is the number of hash buckets partial results are split into
+	// for the merge phase; 0 picks 1 for one worker, else 4 per worker.
+	Buckets int
+}
+
+// Input is a plan's source, resolved: either a dataset of file splits or
+// in-memory records.
+type Input struct {
+	Dataset *dataset.Dataset
+	Table   *plan.Table
+	// Rows per in-memory partition (0: 64Ki).
+	TableRows int
+}
+
+// Fragment is the first stage of a plan as shipped to a worker: what to read
+// from each split and what to run over it. It is JSON-serialisable.
+type Fragment struct {
+	Read    ReadSpec    `json:"read"`
+	Pipe    []plan.Node `json:"pipe,omitempty"`
+	Breaker *plan.Node  `json:"breaker,omitempty"`
+	Buckets int         `json:"buckets"`
+}
+
+// ReadSpec is what a fragment reads from its split.
+type ReadSpec struct {
+	Columns   []string      `json:"columns"`
+	Preds     []source.Pred `json:"preds,omitempty"`
+	BatchSize int           `json:"batch_size,omitempty"`
+}
+
+// LeafRunner runs a fragment over splits elsewhere (in worker processes) and
+// returns, per split and in split order, the fragment's phase-one output as
+// RunSplit computes it: for a breaker, its bucketed results; without one, the
+// split's rows in bucket 0. The caller releases the records.
+type LeafRunner interface {
+	RunLeaf(ctx context.Context, f *Fragment, splits []source.Split, stats *Stats) ([]Buckets, error)
+}
+
+// Stats describes a run.
+type Stats struct {
+	mu      sync.Mutex
+	Scan    source.ScanStats `json:"scan"`
+	Splits  int              `json:"splits"`
+	Workers int              `json:"workers"`
+	Stages  []StageStats     `json:"stages"`
+	Elapsed time.Duration    `json:"elapsed"`
+}
+
+// StageStats describes one stage.
+type StageStats struct {
+	Name       string        `json:"name"`
+	Partitions int           `json:"partitions"`
+	RowsIn     int64         `json:"rows_in"`  // rows entering the breaker
+	RowsOut    int64         `json:"rows_out"` // rows leaving the stage
+	Elapsed    time.Duration `json:"elapsed"`
+}
+
+// AddScan adds scan statistics; safe for concurrent use.
+func (s *Stats) AddScan(o source.ScanStats) {
+	s.mu.Lock()
+	s.Scan.Add(o)
+	s.mu.Unlock()
+}
+
+// Result is a finished run: the rows, in order, and statistics. The caller
+// releases the records (Release).
+type Result struct {
+	Schema  *arrow.Schema
+	Records []arrow.Record
+	Stats   *Stats
+}
+
+// Release frees the result's records.
+func (r *Result) Release() {
+	for _, rec := range r.Records {
+		rec.Release()
+	}
+	r.Records = nil
+}
+
+// Rows returns the number of rows in the result.
+func (r *Result) Rows() int64 {
+	var n int64
+	for _, rec := range r.Records {
+		n += rec.NumRows()
+	}
+	return n
+}
+
+// partition is one unit of input of a stage.
+type partition interface {
+	open(ctx context.Context, mem memory.Allocator, stats *Stats) (ops.Stream, error)
+}
+
+type splitPart struct {
+	split source.Split
+	read  ReadSpec
+	batch int
+}
+
+func (p splitPart) open(ctx context.Context, mem memory.Allocator, stats *Stats) (ops.Stream, error) {
+	st := &source.ScanStats{}
+	r, err := dataset.OpenSplit(ctx, p.split, source.ReadOptions{
+		Columns: p.read.Columns, BatchSize: p.read.BatchSize, Preds: p.read.Preds, Mem: mem, Stats: st,
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &statsStream{Stream: r, st: st, stats: stats}, nil
+}
+
+// statsStream reports a reader's scan statistics when it is closed.
+type statsStream struct {
+	ops.Stream
+	st    *source.ScanStats
+	stats *Stats
+	done  bool
+}
+
+func (s *statsStream) Close() error {
+	err := s.Stream.Close()
+	if !s.done {
+		s.done = true
+		s.stats.AddScan(*s.st)
+	}
+	return err
+}
+
+// memPart is an in-memory partition: records of one schema.
+type memPart struct {
+	schema *arrow.Schema
+	recs   []arrow.Record
+}
+
+func (p memPart) open(context.Context, memory.Allocator, *Stats) (ops.Stream, error) {
+	recs := make([]arrow.Record, len(p.recs))
+	for i, r := range p.recs {
+		r.Retain()
+		recs[i] = r
+	}
+	return &recordStream{schema: p.schema, recs: recs}, nil
+}
+
+// recordStream streams records it owns.
+type recordStream struct {
+	schema *arrow.Schema
+	recs   []arrow.Record
+}
+
+func (s *recordStream) Schema() *arrow.Schema { return s.schema }
+func (s *recordStream) Next(ctx context.Context) (arrow.Record, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	if len(s.recs) == 0 {
+		return nil, io.EOF
+	}
+	r := s.recs[0]
+	s.recs[0] = nil
+	s.recs = s.recs[1:]
+	return r, nil
+}
+func (s *recordStream) Close() error {
+	for _, r := range s.recs {
+		r.Release()
+	}
+	s.recs = nil
+	return nil
+}
+
+// Run executes ph over in and returns the whole result.
+func Run(ctx context.Context, ph *plan.Physical, in Input, cfg Config) (res *Result, err error) {
+	start := time.Now()
+	if cfg.Workers < 1 {
+		cfg.Workers = 1
+	}
+	if cfg.Mem == nil {
+		cfg.Mem = memory.DefaultAllocator
+	}
+	if cfg.Buckets < 1 {
+		cfg.Buckets = 1
+		if cfg.Workers > 1 {
+			cfg.Buckets = 4 * cfg.Workers
+		}
+	}
+	stats := &Stats{Workers: cfg.Workers}
+	read := ReadSpec{Columns: ph.Columns, Preds: ph.Preds, BatchSize: cfg.BatchSize}
+	var parts []partition
+	switch {
+	case in.Dataset != nil:
+		for _, s := range in.Dataset.Splits {
+			parts = append(parts, splitPart{split: s, read: read})
+		}
+		stats.Splits = len(parts)
+	case in.Table != nil:
+		tp, err := tableParts(in.Table, ph, in.TableRows, cfg.Mem)
+		if err != nil {
+			return nil, err
+		}
+		defer releaseParts(tp)
+		for _, p := range tp {
+			parts = append(parts, p)
+		}
+		stats.Splits = len(parts)
+	default:
+		return nil, errors.New("exec: no input")
+	}
+	var cur []memPart // outputs of the previous stage
+	defer func() { releaseParts(cur) }()
+	for i := range ph.Stages {
+		st := &ph.Stages[i]
+		t0 := time.Now()
+		var next []memPart
+		if i == 0 && cfg.Leaf != nil && in.Dataset != nil {
+			f := &Fragment{Read: read, Pipe: st.Pipe, Breaker: st.Breaker, Buckets: cfg.Buckets}
+			outs, err := cfg.Leaf.RunLeaf(ctx, f, in.Dataset.Splits, stats)
+			if err != nil {
+				return nil, err
+			}
+			next, err = merge(ctx, st, outs, cfg, stats)
+			for _, o := range outs {
+				o.release()
+			}
+			if err != nil {
+				return nil, err
+			}
+		} else {
+			if i > 0 {
+				parts = parts[:0]
+				for _, p := range cur {
+					parts = append(parts, p)
+				}
+			}
+			var err error
+			next, err = runStage(ctx, st, parts, cfg, stats)
+			if err != nil {
+				return nil, err
+			}
+		}
+		releaseParts(cur)
+		cur = next
+		var rows int64
+		for _, p := range cur {
+			for _, r := range p.recs {
+				rows += r.NumRows()
+			}
+		}
+		stats.Stages = append(stats.Stages, StageStats{
+			Name: stageName(st), Partitions: len(parts), RowsOut: rows, Elapsed: time.Since(t0)})
+	}
+	res = &Result{Schema: ph.Out, Stats: stats}
+	for _, p := range cur {
+		res.Records = append(res.Records, p.recs...)
+	}
+	cur = nil
+	stats.Elapsed = time.Since(start)
+	return res, nil
+}
+
+func stageName(st *plan.Stage) string {
+	name := ""
+	for _, n := range st.Pipe {
+		name += string(n.Kind) + " -> "
+	}
+	if st.Breaker != nil {
+		return name + string(st.Breaker.Kind)
+	}
+	return name + "collect"
+}
+
+func releaseParts(ps []memPart) {
+	for _, p := range ps {
+		for _, r := range p.recs {
+			r.Release()
+		}
+	}
+}
+
+// tableParts cuts in-memory records into partitions of about rows rows,
+// keeping only the columns the plan reads.
+func tableParts(t *plan.Table, ph *plan.Physical, rows int, mem memory.Allocator) ([]memPart, error) {
+	if rows <= 0 {
+		rows = 1 << 16
+	}
+	idx := make([]int, 0, ph.ScanSchema.NumFields())
+	for _, f := range ph.ScanSchema.Fields() {
+		is := t.Schema.FieldIndices(f.Name)
+		if len(is) == 0 {
+			return nil, fmt.Errorf("exec: column %q missing from the in-memory table", f.Name)
+		}
+		idx = append(idx, is[0])
+	}
+	var out []memPart
+	for _, r := range t.Records {
+		for lo := int64(0); lo < r.NumRows(); lo += int64(rows) {
+			hi := min(lo+int64(rows), r.NumRows())
+			cols := make([]arrow.Array, len(idx))
+			for i, c := range idx {
+				cols[i] = r.Column(c)
+			}
+			proj := newRecord(ph.ScanSchema, cols, r.NumRows())
+			part := proj.NewSlice(lo, hi)
+			proj.Release()
+			out = append(out, memPart{schema: ph.ScanSchema, recs: []arrow.Record{part}})
+		}
+	}
+	return out, nil
+}
+
+// forEach runs fn(worker, i) for i in [0, n) on up to workers goroutines (the
+// calling goroutine when workers == 1); the first error cancels the rest.
+func forEach(ctx context.Context, workers, n int, fn func(ctx context.Context, worker, i int) error) error {
+	if workers <= 1 || n <= 1 {
+		for i := 0; i < n; i++ {
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+			if err := fn(ctx, 0, i); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	g, gctx := errgroup.WithContext(ctx)
+	var next atomic.Int64
+	for w := 0; w < min(workers, n); w++ {
+		g.Go(func() (err error) {
+			defer func() {
+				if r := recover(); r != nil {
+					err = fmt.Errorf("exec: internal error in worker %d: %v\n%s", w, r, debug.Stack())
+				}
+			}()
+			for {
+				i := int(next.Add(1) - 1)
+				if i >= n {
+					return nil
+				}
+				if err := gctx.Err(); err != nil {
+					return err
+				}
+				if err := fn(gctx, w, i); err != nil {
+					return err
+				}
+			}
+		})
+	}
+	return g.Wait()
+}

@@ -1,0 +1,416 @@
+package exec
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"sync/atomic"
+
+	"github.com/apache/arrow/go/v17/arrow"
+	"github.com/apache/arrow/go/v17/arrow/array"
+	"github.com/apache/arrow/go/v17/arrow/memory"
+
+	"github.com/dfq/dfq/engine/plan"
+	"github.com/dfq/dfq/io/source"
+	"github.com/dfq/dfq/ops"
+)
+
+// Buckets is a breaker's phase-one output: per bucket, the records routed to it.
+type Buckets [][]arrow.Record
+
+func (b Buckets) release() {
+	for _, rs := range b {
+		for _, r := range rs {
+			if r != nil {
+				r.Release()
+			}
+		}
+	}
+}
+
+// sink is a breaker's phase one.
+type sink interface {
+	consume(ctx context.Context, rec arrow.Record) error
+	finish(ctx context.Context) (Buckets, error)
+	release()
+}
+
+// perWorker says whether a breaker keeps one sink per worker (its phase one
+// is order-insensitive) rather than one per partition.
+func perWorker(b *plan.Node) bool {
+	return b != nil && (b.Kind == plan.KindAggregate || b.Kind == plan.KindSort || b.Kind == plan.KindWindow)
+}
+
+func newSink(b *plan.Node, in *arrow.Schema, buckets int, mem memory.Allocator) (sink, error) {
+	if b == nil {
+		return &collectSink{limit: -1}, nil
+	}
+	switch b.Kind {
+	case plan.KindAggregate:
+		p, err := b.Aggregate.NewPartial(in, buckets, mem)
+		if err != nil {
+			return nil, err
+		}
+		return aggSink{p}, nil
+	case plan.KindSort:
+		s, err := b.Sort.NewSorter(in, mem)
+		if err != nil {
+			return nil, err
+		}
+		return sortSink{s}, nil
+	case plan.KindLimit:
+		return &collectSink{limit: b.Limit.N + b.Limit.Offset, unlimited: b.Limit.N < 0}, nil
+	case plan.KindWindow:
+		r, err := b.Window.NewRepartitioner(in, buckets, mem)
+		if err != nil {
+			return nil, err
+		}
+		return windowSink{r}, nil
+	}
+	return nil, fmt.Errorf("exec: %s is not a pipeline breaker", b.Kind)
+}
+
+type aggSink struct{ p *ops.Partial }
+
+func (s aggSink) consume(ctx context.Context, rec arrow.Record) error { return s.p.Consume(ctx, rec) }
+func (s aggSink) release()                                            { s.p.Release() }
+func (s aggSink) finish(context.Context) (Buckets, error) {
+	recs, err := s.p.Finish()
+	if err != nil {
+		return nil, err
+	}
+	out := make(Buckets, len(recs))
+	for i, r := range recs {
+		if r != nil {
+			out[i] = []arrow.Record{r}
+		}
+	}
+	return out, nil
+}
+
+type sortSink struct{ s *ops.Sorter }
+
+func (s sortSink) consume(ctx context.Context, rec arrow.Record) error { return s.s.Consume(ctx, rec) }
+func (s sortSink) release()                                            { s.s.Release() }
+func (s sortSink) finish(ctx context.Context) (Buckets, error) {
+	run, err := s.s.Finish(ctx)
+	if err != nil || run == nil {
+		return Buckets{nil}, err
+	}
+	return Buckets{{run}}, nil
+}
+
+type windowSink struct{ r *ops.Repartitioner }
+
+func (s windowSink) consume(ctx context.Context, rec arrow.Record) error {
+	return s.r.Consume(ctx, rec)
+}
+func (s windowSink) release()                                { s.r.Release() }
+func (s windowSink) finish(context.Context) (Buckets, error) { return s.r.Finish(), nil }
+
+// collectSink keeps a partition's records, up to limit rows when limited.
+type collectSink struct {
+	recs      []arrow.Record
+	rows      int64
+	limit     int64
+	unlimited bool
+}
+
+func (s *collectSink) full() bool { return !s.unlimited && s.limit >= 0 && s.rows >= s.limit }
+
+func (s *collectSink) consume(_ context.Context, rec arrow.Record) error {
+	if s.full() || rec.NumRows() == 0 {
+		return nil
+	}
+	n := rec.NumRows()
+	if !s.unlimited && s.limit >= 0 && s.rows+n > s.limit {
+		rec = rec.NewSlice(0, s.limit-s.rows)
+	} else {
+		rec.Retain()
+	}
+	s.recs = append(s.recs, rec)
+	s.rows += rec.NumRows()
+	return nil
+}
+
+func (s *collectSink) finish(context.Context) (Buckets, error) {
+	out := Buckets{s.recs}
+	s.recs = nil
+	return out, nil
+}
+
+func (s *collectSink) release() {
+	for _, r := range s.recs {
+		r.Release()
+	}
+	s.recs = nil
+}
+
+// openPipe applies streaming nodes to a stream.
+func openPipe(in ops.Stream, pipe []plan.Node, mem memory.Allocator) (ops.Stream, error) {
+	s := in
+	var err error
+	for _, n := range pipe {
+		switch n.Kind {
+		case plan.KindFilter:
+			s, err = n.Filter.Open(s, mem)
+		case plan.KindProject:
+			s, err = n.Project.Open(s, mem)
+		default:
+			s.Close()
+			return nil, fmt.Errorf("exec: %s cannot stream", n.Kind)
+		}
+		if err != nil {
+			return nil, err
+		}
+	}
+	return s, nil
+}
+
+// drain runs one partition through the pipe into sk.
+func drain(ctx context.Context, p partition, pipe []plan.Node, sk sink, mem memory.Allocator, stats *Stats, rowsIn *atomic.Int64) (err error) {
+	in, err := p.open(ctx, mem, stats)
+	if err != nil {
+		return err
+	}
+	s, err := openPipe(in, pipe, mem)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if cerr := s.Close(); err == nil {
+			err = cerr
+		}
+	}()
+	for {
+		if c, ok := sk.(*collectSink); ok && c.full() {
+			return nil
+		}
+		rec, err := s.Next(ctx)
+		if errors.Is(err, io.EOF) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		rowsIn.Add(rec.NumRows())
+		err = sk.consume(ctx, rec)
+		rec.Release()
+		if err != nil {
+			return err
+		}
+	}
+}
+
+// runStage runs a stage's phase one over parts, then its merge.
+func runStage(ctx context.Context, st *plan.Stage, parts []partition, cfg Config, stats *Stats) ([]memPart, error) {
+	var rowsIn atomic.Int64
+	shared := perWorker(st.Breaker)
+	nsinks := len(parts)
+	if shared {
+		nsinks = min(cfg.Workers, max(len(parts), 1))
+	}
+	sinks := make([]sink, nsinks)
+	defer func() {
+		for _, s := range sinks {
+			if s != nil {
+				s.release()
+			}
+		}
+	}()
+	for i := range sinks {
+		s, err := newSink(st.Breaker, st.BreakerIn, cfg.Buckets, cfg.Mem)
+		if err != nil {
+			return nil, err
+		}
+		sinks[i] = s
+	}
+	workers := cfg.Workers
+	err := forEach(ctx, workers, len(parts), func(ctx context.Context, w, i int) error {
+		var sk sink
+		if shared {
+			sk = sinks[w]
+		} else {
+			sk = sinks[i]
+		}
+		return drain(ctx, parts[i], st.Pipe, sk, cfg.Mem, stats, &rowsIn)
+	})
+	if err != nil {
+		return nil, err
+	}
+	outs := make([]Buckets, len(sinks))
+	defer func() {
+		for _, o := range outs {
+			o.release()
+		}
+	}()
+	for i, s := range sinks {
+		b, err := s.finish(ctx)
+		if err != nil {
+			return nil, err
+		}
+		outs[i] = b
+	}
+	return merge(ctx, st, outs, cfg, stats)
+}
+
+// RunSplit runs a fragment's phase one over one split in this process: what a
+// worker process does for each task. The caller releases the buckets.
+func RunSplit(ctx context.Context, f *Fragment, split source.Split, mem memory.Allocator) (Buckets, source.ScanStats, error) {
+	stats := &Stats{}
+	var rowsIn atomic.Int64
+	var in *arrow.Schema
+	// The breaker's input schema is the schema after the pipe, derived from
+	// the stream itself.
+	part := splitPart{split: split, read: f.Read}
+	stream, err := part.open(ctx, mem, stats)
+	if err != nil {
+		return nil, stats.Scan, err
+	}
+	s, err := openPipe(stream, f.Pipe, mem)
+	if err != nil {
+		return nil, stats.Scan, err
+	}
+	in = s.Schema()
+	sk, err := newSink(f.Breaker, in, f.Buckets, mem)
+	if err != nil {
+		s.Close()
+		return nil, stats.Scan, err
+	}
+	defer sk.release()
+	err = func() error {
+		defer s.Close()
+		for {
+			rec, err := s.Next(ctx)
+			if errors.Is(err, io.EOF) {
+				return nil
+			}
+			if err != nil {
+				return err
+			}
+			rowsIn.Add(rec.NumRows())
+			err = sk.consume(ctx, rec)
+			rec.Release()
+			if err != nil {
+				return err
+			}
+		}
+	}()
+	if err != nil {
+		return nil, stats.Scan, err
+	}
+	b, err := sk.finish(ctx)
+	return b, stats.Scan, err
+}
+
+// merge runs a breaker's phase two over phase-one outputs (one Buckets per
+// sink, in partition order for order-sensitive breakers) and returns the next
+// stage's partitions. It takes ownership of nothing: callers release outs.
+func merge(ctx context.Context, st *plan.Stage, outs []Buckets, cfg Config, stats *Stats) ([]memPart, error) {
+	b := st.Breaker
+	gather := func(bucket int) []arrow.Record {
+		var recs []arrow.Record
+		for _, o := range outs {
+			if bucket < len(o) {
+				recs = append(recs, o[bucket]...)
+			}
+		}
+		return recs
+	}
+	retainAll := func(recs []arrow.Record) []arrow.Record {
+		var out []arrow.Record
+		for _, r := range recs {
+			if r != nil && r.NumRows() > 0 {
+				r.Retain()
+				out = append(out, r)
+			}
+		}
+		return out
+	}
+	if b == nil {
+		parts := make([]memPart, 0, len(outs))
+		for _, o := range outs {
+			parts = append(parts, memPart{schema: st.Out, recs: retainAll(gather0(o))})
+		}
+		return parts, nil
+	}
+	switch b.Kind {
+	case plan.KindLimit:
+		recs := gather(0)
+		var kept []arrow.Record
+		skip, left := b.Limit.Offset, b.Limit.N
+		for _, r := range recs {
+			if r == nil {
+				continue
+			}
+			if left == 0 {
+				break
+			}
+			n := r.NumRows()
+			if skip >= n {
+				skip -= n
+				continue
+			}
+			hi := n
+			if left >= 0 && hi-skip > left {
+				hi = skip + left
+			}
+			kept = append(kept, r.NewSlice(skip, hi))
+			if left > 0 {
+				left -= hi - skip
+			}
+			skip = 0
+		}
+		return []memPart{{schema: st.Out, recs: kept}}, nil
+	case plan.KindSort:
+		rec, err := b.Sort.MergeRuns(ctx, st.BreakerIn, gather(0), cfg.Mem)
+		if err != nil || rec == nil {
+			return []memPart{{schema: st.Out}}, err
+		}
+		return []memPart{{schema: st.Out, recs: []arrow.Record{rec}}}, nil
+	case plan.KindAggregate, plan.KindWindow:
+		nb := 0
+		for _, o := range outs {
+			nb = max(nb, len(o))
+		}
+		if b.Kind == plan.KindAggregate && len(b.Aggregate.Keys) == 0 {
+			nb = 1
+		}
+		parts := make([]memPart, nb)
+		err := forEach(ctx, cfg.Workers, nb, func(ctx context.Context, _, i int) error {
+			var rec arrow.Record
+			var err error
+			if b.Kind == plan.KindAggregate {
+				rec, err = b.Aggregate.Final(ctx, st.BreakerIn, gather(i), cfg.Mem)
+			} else {
+				rec, err = b.Window.Compute(ctx, st.BreakerIn, gather(i), cfg.Mem)
+			}
+			if err != nil {
+				return err
+			}
+			parts[i] = memPart{schema: st.Out}
+			if rec != nil {
+				parts[i].recs = []arrow.Record{rec}
+			}
+			return nil
+		})
+		if err != nil {
+			releaseParts(parts)
+			return nil, err
+		}
+		return parts, nil
+	}
+	return nil, fmt.Errorf("exec: %s is not a pipeline breaker", b.Kind)
+}
+
+func gather0(o Buckets) []arrow.Record {
+	if len(o) == 0 {
+		return nil
+	}
+	return o[0]
+}
+
+func newRecord(schema *arrow.Schema, cols []arrow.Array, rows int64) arrow.Record {
+	return array.NewRecord(schema, cols, rows)
+}
