@@ -1,0 +1,39 @@
+// Package proc is dfq's process executor: a pool of long-lived worker
+// processes (the parent side, Pool) and the loop a worker runs (Serve).
+//
+// The parent ships work descriptors, never input data: a Task names a split
+// (file, row groups or byte range) and carries the plan fragment as JSON; the
+// worker opens the split itself, runs exec.RunSplit, and answers with the
+// fragment's bucketed output as Arrow IPC streams. The byte protocol is in
+// package wire.
+//
+// Embedding programs start workers by re-executing themselves; main must
+// begin with
+//
+//	if proc.IsWorker() {
+//		os.Exit(proc.RunWorker())
+//	}
+//
+// or the pool is given an explicit worker command (Options.Command; the dfq
+// CLI uses "dfq worker", whose implementation is the same RunWorker call).
+//
+// Process hygiene: a worker's stdout carries protocol bytes only (RunWorker
+// points file descriptor 1 at stderr and keeps the original for the
+// protocol); its stderr is forwarded to the parent's log with a "[worker N]"
+// prefix, and the last 4 KiB are kept for error messages. Workers ignore
+// SIGINT, exit at end of stdin, and on Linux are killed by the kernel if the
+// parent dies (Pdeathsig). The parent closes a worker's stdin to stop it and
+// kills it after a grace period; RunLeaf and Close return only once the
+// workers they stop are reaped.
+//
+// Failures: a worker that dies mid-query is noticed at once (end of its
+// stdout); the split it was running is retried once on a fresh worker, and a
+// second death fails the query with a *WorkerError naming the worker, the
+// split and its stderr tail. A task error inside a healthy worker is a
+// *TaskError. Bytes on stdout that are not the protocol give a *WorkerError
+// wrapping ErrProtocol, and the worker is killed. A cancelled query stops
+// every worker that has work in flight. No partial result is ever returned.
+//
+// In-memory inputs (plan.Table) are not shipped to workers: exec runs such
+// plans in-process.
+package proc

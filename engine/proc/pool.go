@@ -1,0 +1,540 @@
+package proc
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"runtime"
+	"sync"
+	"time"
+
+	"github.com/apache/arrow/go/v17/arrow/memory"
+	"golang.org/x/sync/errgroup"
+
+	"github.com/dfq/dfq/engine/exec"
+	"github.com/dfq/dfq/engine/proc/wire"
+	"github.com/dfq/dfq/io/source"
+)
+
+// Options configure a Pool. The zero value is usable.
+type Options struct {
+	// Workers is the number of worker processes (0: runtime.NumCPU()). Each
+	// runs with GOMAXPROCS = NumCPU/Workers (at least 1) unless GOMAXPROCS
+	// is set in the environment or Env.
+	Workers int
+	// Command runs a worker, e.g. {"/usr/bin/dfq", "worker"}. Nil re-executes
+	// this program (os.Executable()), which must then call IsWorker and
+	// RunWorker first thing in main. EnvWorker is set either way.
+	Command []string
+	// Env is added to the workers' environment (after os.Environ()).
+	Env []string
+	// Log receives the workers' stderr, line by line, each prefixed with
+	// "[worker N] " (nil: os.Stderr). Writes are serialised.
+	Log io.Writer
+	// Mem allocates the result records read from workers (nil: the default
+	// allocator).
+	Mem memory.Allocator
+	// Grace is how long a stopping worker has to exit once its stdin is
+	// closed before it is killed (0: 300ms).
+	Grace time.Duration
+	// StartTimeout bounds a worker's start-up and handshake (0: 30s).
+	StartTimeout time.Duration
+	// Limits bound what the pool accepts from a worker (zero: wire's defaults).
+	Limits wire.Limits
+}
+
+// Pool is a set of long-lived worker processes that run fragments over
+// splits: the process executor. It implements exec.LeafRunner. Workers start
+// on first use and are reused by later queries; a worker that dies or
+// misbehaves is replaced by a fresh one when next needed. Queries on one pool
+// run one at a time (RunLeaf serialises them). Close stops the workers.
+//
+// Each worker runs one task at a time and has the next one already queued on
+// its stdin, so it never waits for the parent between splits.
+type Pool struct {
+	opts    Options
+	command []string
+	procs   int // GOMAXPROCS for each worker
+	log     io.Writer
+	logMu   sync.Mutex
+
+	mu     sync.Mutex // held by a running query and by Close
+	closed bool
+	slots  []*slot
+	nextID int
+
+	statsMu sync.Mutex
+	stats   PoolStats
+}
+
+// slot holds the process of one worker position; interrupt may read it while
+// its query driver replaces it.
+type slot struct {
+	mu sync.Mutex
+	pr *process
+}
+
+func (s *slot) get() *process {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.pr
+}
+
+func (s *slot) set(pr *process) {
+	s.mu.Lock()
+	s.pr = pr
+	s.mu.Unlock()
+}
+
+func (s *slot) interrupt() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.pr != nil {
+		s.pr.interrupt()
+	}
+}
+
+// PoolStats describes a pool's activity.
+type PoolStats struct {
+	Workers int `json:"workers"` // pool size
+	// Started counts worker processes started, replacements included;
+	// StartupTotal and StartupMax are their start-up times (process start
+	// to handshake done).
+	Started      int           `json:"started"`
+	StartupTotal time.Duration `json:"startup_total"`
+	StartupMax   time.Duration `json:"startup_max"`
+	// LastQuery describes the last RunLeaf.
+	LastQuery QueryStats `json:"last_query"`
+}
+
+// QueryStats describes one RunLeaf.
+type QueryStats struct {
+	Splits  int `json:"splits"`
+	Tasks   int `json:"tasks"`   // tasks sent, retries included
+	Retries int `json:"retries"` // splits retried after a worker died
+	Started int `json:"started"` // workers started for this query
+	// Startup is the wall time spent starting workers before the first task
+	// could be sent (starts run in parallel).
+	Startup time.Duration `json:"startup"`
+	// BytesSent and BytesReceived count protocol bytes to and from workers.
+	BytesSent     int64         `json:"bytes_sent"`
+	BytesReceived int64         `json:"bytes_received"`
+	Elapsed       time.Duration `json:"elapsed"`
+}
+
+// NewPool returns a pool; no process starts until the first query.
+func NewPool(o Options) (*Pool, error) {
+	if o.Workers <= 0 {
+		o.Workers = runtime.NumCPU()
+	}
+	if o.Grace <= 0 {
+		o.Grace = 300 * time.Millisecond
+	}
+	if o.StartTimeout <= 0 {
+		o.StartTimeout = 30 * time.Second
+	}
+	p := &Pool{opts: o, log: o.Log, command: o.Command}
+	if p.log == nil {
+		p.log = os.Stderr
+	}
+	if len(p.command) == 0 {
+		exe, err := os.Executable()
+		if err != nil {
+			return nil, fmt.Errorf("proc: locating this program to run workers: %w", err)
+		}
+		p.command = []string{exe}
+	}
+	p.procs = max(1, runtime.NumCPU()/o.Workers)
+	p.slots = make([]*slot, o.Workers)
+	for i := range p.slots {
+		p.slots[i] = &slot{}
+	}
+	p.stats.Workers = o.Workers
+	return p, nil
+}
+
+// Stats returns the pool's statistics so far.
+func (p *Pool) Stats() PoolStats {
+	p.statsMu.Lock()
+	defer p.statsMu.Unlock()
+	return p.stats
+}
+
+// Close stops every worker (Shutdown, then end of input, then SIGKILL after
+// the grace period) and waits until all are reaped. It waits for a running
+// query to finish. It is safe to call more than once.
+func (p *Pool) Close() error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.closed {
+		return nil
+	}
+	p.closed = true
+	var wg sync.WaitGroup
+	for _, s := range p.slots {
+		pr := s.get()
+		if pr == nil {
+			continue
+		}
+		s.set(nil)
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			pr.stop(p.opts.Grace, true)
+		}()
+	}
+	wg.Wait()
+	return nil
+}
+
+// splitRef is one split of a query, as a task.
+type splitRef struct {
+	idx      int
+	split    source.Split
+	attempts int    // times sent to a worker that then died
+	id       uint64 // task id on the worker it was last sent to
+}
+
+// query is one RunLeaf in progress.
+type query struct {
+	p       *Pool
+	frag    []byte
+	buckets int
+	mem     memory.Allocator
+	stats   *exec.Stats
+	results []exec.Buckets
+
+	mu    sync.Mutex
+	queue []*splitRef // splits not yet sent
+	qs    QueryStats
+}
+
+func (q *query) take() *splitRef {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	if len(q.queue) == 0 {
+		return nil
+	}
+	s := q.queue[0]
+	q.queue = q.queue[1:]
+	return s
+}
+
+// RunLeaf runs f over every split in the pool's workers and returns, per
+// split in order, the buckets the worker's exec.RunSplit produced; the caller
+// releases them. It adds each task's scan statistics to stats.
+//
+// A split whose worker dies (exits, is killed) is retried once on a fresh
+// worker; a second death fails the query with a *WorkerError naming the
+// worker, the split and the tail of its stderr. A task that fails inside a
+// healthy worker fails the query with a *TaskError; a worker that breaks the
+// protocol fails it with a *WorkerError wrapping ErrProtocol, and is killed.
+// When ctx is cancelled, every worker with work in flight is stopped (its
+// stdin closed, SIGKILL after the grace period) and RunLeaf returns an error
+// wrapping ctx.Err() once they are reaped. On any error nothing is returned:
+// results already received are released.
+func (p *Pool) RunLeaf(ctx context.Context, f *exec.Fragment, splits []source.Split, stats *exec.Stats) (out []exec.Buckets, err error) {
+	start := time.Now()
+	frag, err := json.Marshal(f)
+	if err != nil {
+		return nil, fmt.Errorf("proc: encoding fragment: %w", err)
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.closed {
+		return nil, ErrClosed
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("proc: %w", err)
+	}
+	q := &query{p: p, frag: frag, buckets: f.Buckets, mem: p.opts.Mem, stats: stats, results: make([]exec.Buckets, len(splits))}
+	if q.mem == nil {
+		q.mem = memory.DefaultAllocator
+	}
+	q.qs.Splits = len(splits)
+	for i, s := range splits {
+		q.queue = append(q.queue, &splitRef{idx: i, split: s})
+	}
+	defer func() {
+		q.qs.Elapsed = time.Since(start)
+		p.statsMu.Lock()
+		p.stats.LastQuery = q.qs
+		p.statsMu.Unlock()
+		if err != nil {
+			for _, b := range q.results {
+				wire.ReleaseBuckets(b)
+			}
+			out = nil
+		}
+	}()
+	n := min(len(p.slots), len(splits))
+	// The first failure cancels gctx, which interrupts every worker's pipes;
+	// once the query is over (finished), a late interrupt must not touch
+	// workers that the next query may already be using.
+	gctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var imu sync.Mutex
+	finished := false
+	stop := context.AfterFunc(gctx, func() {
+		imu.Lock()
+		defer imu.Unlock()
+		if !finished {
+			for _, s := range p.slots[:n] {
+				s.interrupt()
+			}
+		}
+	})
+	var g errgroup.Group
+	for i := 0; i < n; i++ {
+		g.Go(func() (err error) {
+			defer func() {
+				if r := recover(); r != nil {
+					err = fmt.Errorf("proc: internal error driving worker slot %d: %v", i, r)
+				}
+				if err != nil {
+					cancel()
+				}
+			}()
+			return q.drive(gctx, p.slots[i])
+		})
+	}
+	err = g.Wait()
+	stop()
+	imu.Lock()
+	finished = true
+	imu.Unlock()
+	if ctx.Err() != nil {
+		return nil, fmt.Errorf("proc: query stopped: %w", ctx.Err())
+	}
+	if err != nil {
+		return nil, err
+	}
+	return q.results, nil
+}
+
+// drive runs splits from the queue on one worker slot until the queue is
+// empty, keeping one task running and the next queued.
+func (q *query) drive(ctx context.Context, s *slot) (err error) {
+	p := q.p
+	pr := s.get()
+	if pr != nil {
+		if pr.alive() {
+			pr.clearDeadlines()
+		} else {
+			pr.kill()
+			s.set(nil)
+			pr = nil
+		}
+	}
+	var inflight, retry []*splitRef
+	defer func() {
+		// A worker left with work in flight cannot be reused: stop it (it
+		// cancels its task at end of input, and is killed after the grace
+		// period otherwise).
+		if pr != nil && len(inflight) > 0 {
+			pr.stop(p.opts.Grace, false)
+			s.set(nil)
+		}
+	}()
+	for {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		if pr == nil {
+			if len(retry) == 0 && q.empty() {
+				return nil
+			}
+			if pr, err = q.start(ctx, s); err != nil {
+				return err
+			}
+		}
+		// Keep two tasks in flight: one running, one queued.
+		for len(inflight) < 2 {
+			t := q.next(&retry)
+			if t == nil {
+				break
+			}
+			inflight = append(inflight, t)
+			if err := q.send(pr, t); err != nil {
+				// The worker is gone or interrupted; reading says which.
+				break
+			}
+		}
+		if len(inflight) == 0 {
+			return nil
+		}
+		t := inflight[0]
+		err := q.recv(ctx, pr, t)
+		if err == nil {
+			inflight = inflight[1:]
+			continue
+		}
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		var te *TaskError
+		if errors.As(err, &te) {
+			// The worker is healthy; it stays in the pool unless it has
+			// another task in flight.
+			inflight = inflight[1:]
+			return err
+		}
+		if errors.Is(err, wire.ErrProtocol) {
+			return err
+		}
+		// The worker died: retry its splits on a fresh one, unless the
+		// running split already killed one.
+		pr.kill()
+		s.set(nil)
+		t.attempts++
+		if t.attempts > 1 {
+			inflight = nil
+			return pr.failure(t, t.attempts, err)
+		}
+		fmt.Fprintf(q.p.logWriter(), "[worker %d] died running %s (%s); retrying on a fresh worker\n", pr.id, describeSplit(t.split), pr.exitStatus())
+		q.mu.Lock()
+		q.qs.Retries++
+		q.mu.Unlock()
+		retry = append(append([]*splitRef(nil), inflight...), retry...)
+		inflight = nil
+		pr = nil
+	}
+}
+
+func (p *Pool) logWriter() io.Writer { return lockedWriter{p} }
+
+type lockedWriter struct{ p *Pool }
+
+func (w lockedWriter) Write(b []byte) (int, error) {
+	w.p.logMu.Lock()
+	defer w.p.logMu.Unlock()
+	return w.p.log.Write(b)
+}
+
+func (q *query) empty() bool {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	return len(q.queue) == 0
+}
+
+// next returns the next split to send: a retried one first.
+func (q *query) next(retry *[]*splitRef) *splitRef {
+	if len(*retry) > 0 {
+		t := (*retry)[0]
+		*retry = (*retry)[1:]
+		return t
+	}
+	return q.take()
+}
+
+// start starts a worker process for slot s.
+func (q *query) start(ctx context.Context, s *slot) (*process, error) {
+	p := q.p
+	p.statsMu.Lock()
+	p.nextID++
+	id := p.nextID
+	p.statsMu.Unlock()
+	t0 := time.Now()
+	pr, err := p.startProcess(ctx, id)
+	if err != nil {
+		if ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
+		return nil, err
+	}
+	s.set(pr)
+	p.statsMu.Lock()
+	p.stats.Started++
+	p.stats.StartupTotal += pr.startup
+	p.stats.StartupMax = max(p.stats.StartupMax, pr.startup)
+	p.statsMu.Unlock()
+	q.mu.Lock()
+	q.qs.Started++
+	q.qs.Startup = max(q.qs.Startup, time.Since(t0))
+	q.mu.Unlock()
+	// An interrupt that fired before s.set found no process to interrupt.
+	if err := ctx.Err(); err != nil {
+		pr.stop(p.opts.Grace, true)
+		s.set(nil)
+		return nil, err
+	}
+	return pr, nil
+}
+
+// send writes a task for t to the worker. After a failed write (the worker
+// is gone, or interrupted) nothing more is written to it.
+func (q *query) send(pr *process, t *splitRef) error {
+	if pr.sendErr != nil {
+		return pr.sendErr
+	}
+	pr.nextID++
+	t.id = pr.nextID
+	before := pr.enc.BytesWritten()
+	err := pr.enc.WriteMsg(&wire.Task{ID: t.id, Fragment: q.frag, Split: t.split, Buckets: q.buckets})
+	if err == nil {
+		err = pr.enc.Flush()
+	}
+	q.mu.Lock()
+	q.qs.Tasks++
+	q.qs.BytesSent += pr.enc.BytesWritten() - before
+	q.mu.Unlock()
+	pr.sendErr = err
+	return err
+}
+
+// recv reads the answer to task t and stores its buckets.
+func (q *query) recv(ctx context.Context, pr *process, t *splitRef) (err error) {
+	before := pr.dec.BytesRead()
+	defer func() {
+		q.mu.Lock()
+		q.qs.BytesReceived += pr.dec.BytesRead() - before
+		q.mu.Unlock()
+	}()
+	m, err := pr.dec.ReadMsg()
+	if err != nil {
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		if errors.Is(err, wire.ErrProtocol) {
+			pr.kill()
+			return pr.failure(t, t.attempts+1, pr.readError("reading the result", err))
+		}
+		return pr.readError("reading the result", err)
+	}
+	switch m := m.(type) {
+	case *wire.Result:
+		if m.ID != t.id {
+			pr.kill()
+			return pr.failure(t, t.attempts+1, fmt.Errorf("%w: result for task %d, expected %d", wire.ErrProtocol, m.ID, t.id))
+		}
+		b, err := pr.dec.ReadBuckets(m.Streams, q.mem)
+		if err != nil {
+			if ctx.Err() != nil {
+				return ctx.Err()
+			}
+			if errors.Is(err, wire.ErrProtocol) {
+				pr.kill()
+				return pr.failure(t, t.attempts+1, pr.readError("reading the result", err))
+			}
+			return pr.readError("reading the result", err)
+		}
+		q.results[t.idx] = b
+		if q.stats != nil {
+			q.stats.AddScan(m.Stats)
+		}
+		return nil
+	case *wire.Error:
+		if m.ID != t.id {
+			pr.kill()
+			return pr.failure(t, t.attempts+1, fmt.Errorf("%w: error for task %d, expected %d: %v", wire.ErrProtocol, m.ID, t.id, m))
+		}
+		return &TaskError{Worker: pr.id, Split: t.split, Code: m.Code, Msg: m.Message}
+	}
+	pr.kill()
+	return pr.failure(t, t.attempts+1, fmt.Errorf("%w: unexpected %T message", wire.ErrProtocol, m))
+}
+
+var _ exec.LeafRunner = (*Pool)(nil)

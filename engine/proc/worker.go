@@ -1,0 +1,53 @@
+package proc
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/signal"
+	"strconv"
+
+	"github.com/dfq/dfq/engine/proc/wire"
+)
+
+// EnvWorker is the environment variable that marks a process as a dfq
+// worker. The pool sets it, to the protocol version it speaks, on every
+// worker it starts.
+const EnvWorker = "DFQ_WORKER"
+
+// IsWorker reports whether this process was started as a worker (EnvWorker
+// is set). A program whose pool re-executes it (Options.Command nil) must
+// call it first thing in main:
+//
+//	func main() {
+//		if proc.IsWorker() {
+//			os.Exit(proc.RunWorker())
+//		}
+//		...
+//	}
+func IsWorker() bool { return os.Getenv(EnvWorker) != "" }
+
+// RunWorker runs this process as a worker until its parent shuts it down or
+// goes away, and returns the exit status. It ignores SIGINT (the parent
+// handles Ctrl-C and stops its workers), keeps the process's standard output
+// for the protocol and points file descriptor 1 (and os.Stdout) at standard
+// error, so that nothing but protocol bytes reaches the parent on stdout.
+func RunWorker() int {
+	signal.Ignore(os.Interrupt)
+	if v := os.Getenv(EnvWorker); v != "" && v != strconv.Itoa(wire.Version) {
+		// The handshake refuses the parent with a clear error; say why here too.
+		fmt.Fprintf(os.Stderr, "dfq worker: %s=%s, this binary speaks protocol version %d\n", EnvWorker, v, wire.Version)
+	}
+	os.Unsetenv(EnvWorker)
+	proto, err := redirectStdout()
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "dfq worker: redirecting stdout: %v\n", err)
+		return 2
+	}
+	defer proto.Close()
+	if err := Serve(context.Background(), os.Stdin, proto, os.Stderr); err != nil {
+		fmt.Fprintf(os.Stderr, "dfq worker: %v\n", err)
+		return 1
+	}
+	return 0
+}
