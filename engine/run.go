@@ -14,6 +14,7 @@ import (
 
 	"github.com/dfq/dfq/engine/exec"
 	"github.com/dfq/dfq/engine/plan"
+	"github.com/dfq/dfq/engine/proc"
 	"github.com/dfq/dfq/ops/column"
 )
 
@@ -26,6 +27,11 @@ const (
 	Sequential Mode = "seq"
 	// Threads runs partitions and merge buckets on a pool of goroutines.
 	Threads Mode = "threads"
+	// Procs runs the first stage of file queries (scan, filter, project and
+	// the partial aggregate, sort or repartition) in worker processes and
+	// merges their results in this process. Queries over in-memory records
+	// run on goroutines. See Options.Pool.
+	Procs Mode = "procs"
 )
 
 // Options says how to run a query. The zero value runs on Threads with one
@@ -39,6 +45,14 @@ type Options struct {
 	BatchSize int
 	// Mem allocates every Arrow buffer (nil: the Go allocator).
 	Mem memory.Allocator
+	// Pool is the worker-process pool for Procs. Nil starts a pool of Workers
+	// processes for the query and stops it afterwards; pass a pool (see
+	// proc.NewPool) to keep warm workers across queries. Workers re-execute
+	// this program unless the pool names a command, so a program using Procs
+	// without an explicit command starts main with
+	//
+	//	if proc.IsWorker() { os.Exit(proc.RunWorker()) }
+	Pool *proc.Pool
 }
 
 func (o Options) config() (exec.Config, error) {
@@ -46,12 +60,12 @@ func (o Options) config() (exec.Config, error) {
 	switch o.Mode {
 	case Sequential:
 		cfg.Workers = 1
-	case Threads, "":
+	case Threads, "", Procs:
 		if cfg.Workers <= 0 {
 			cfg.Workers = runtime.NumCPU()
 		}
 	default:
-		return cfg, fmt.Errorf("engine: unknown executor mode %q (want seq or threads)", o.Mode)
+		return cfg, fmt.Errorf("engine: unknown executor mode %q (want seq, threads or procs)", o.Mode)
 	}
 	if cfg.Mem == nil {
 		cfg.Mem = memory.DefaultAllocator
@@ -80,11 +94,28 @@ func (f *Frame) Run(ctx context.Context, o Options) (*Rows, error) {
 	if err != nil {
 		return nil, err
 	}
-	res, err := exec.Run(ctx, ph, f.input(), cfg)
+	res, err := run(ctx, ph, f.input(), cfg, o)
 	if err != nil {
 		return nil, err
 	}
 	return &Rows{res: res, mem: cfg.Mem}, nil
+}
+
+// run executes a physical plan, attaching the worker-process pool for Procs.
+func run(ctx context.Context, ph *plan.Physical, in exec.Input, cfg exec.Config, o Options) (*exec.Result, error) {
+	if o.Mode == Procs && in.Dataset != nil {
+		pool := o.Pool
+		if pool == nil {
+			var err error
+			pool, err = proc.NewPool(proc.Options{Workers: cfg.Workers, Mem: cfg.Mem})
+			if err != nil {
+				return nil, err
+			}
+			defer pool.Close()
+		}
+		cfg.Leaf = pool
+	}
+	return exec.Run(ctx, ph, in, cfg)
 }
 
 // Rows is a query's result as a stream of records.
@@ -252,7 +283,7 @@ func (f *Frame) ExplainAnalyze(ctx context.Context, o Options) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	res, err := exec.Run(ctx, ph, f.input(), cfg)
+	res, err := run(ctx, ph, f.input(), cfg, o)
 	if err != nil {
 		return "", err
 	}

@@ -10,9 +10,16 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+
+	"github.com/dfq/dfq/engine/proc"
 )
 
 func main() {
+	// A worker process of the process executor: stdout carries only the
+	// protocol, so nothing else may run first.
+	if proc.IsWorker() || (len(os.Args) > 1 && os.Args[1] == "worker") {
+		os.Exit(proc.RunWorker())
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	err := run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr)
 	stop()

@@ -65,9 +65,10 @@ type ReadSpec struct {
 // LeafRunner runs a fragment over splits elsewhere (in worker processes) and
 // returns, per split and in split order, the fragment's phase-one output as
 // RunSplit computes it: for a breaker, its bucketed results; without one, the
-// split's rows in bucket 0. The caller releases the records.
+// split's rows in bucket 0. Result records are allocated from mem (nil: the
+// runner's default). The caller releases the records.
 type LeafRunner interface {
-	RunLeaf(ctx context.Context, f *Fragment, splits []source.Split, stats *Stats) ([]Buckets, error)
+	RunLeaf(ctx context.Context, f *Fragment, splits []source.Split, stats *Stats, mem memory.Allocator) ([]Buckets, error)
 }
 
 // Stats describes a run.
@@ -247,7 +248,7 @@ func Run(ctx context.Context, ph *plan.Physical, in Input, cfg Config) (res *Res
 		var next []memPart
 		if i == 0 && cfg.Leaf != nil && in.Dataset != nil {
 			f := &Fragment{Read: read, Pipe: st.Pipe, Breaker: st.Breaker, Buckets: cfg.Buckets}
-			outs, err := cfg.Leaf.RunLeaf(ctx, f, in.Dataset.Splits, stats)
+			outs, err := cfg.Leaf.RunLeaf(ctx, f, in.Dataset.Splits, stats, cfg.Mem)
 			if err != nil {
 				return nil, err
 			}

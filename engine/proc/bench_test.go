@@ -52,7 +52,7 @@ func BenchmarkTask(b *testing.B) {
 		b.ResetTimer()
 		for done := 0; done < b.N; done += len(batch) {
 			n := min(len(batch), b.N-done)
-			out, err := pool.RunLeaf(context.Background(), f, batch[:n], &exec.Stats{})
+			out, err := pool.RunLeaf(context.Background(), f, batch[:n], &exec.Stats{}, nil)
 			if err != nil {
 				b.Fatal(err)
 			}

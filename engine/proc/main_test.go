@@ -56,7 +56,7 @@ func parentMain(path string) int {
 		return 2
 	}
 	go pool.RunLeaf(context.Background(), &exec.Fragment{Read: exec.ReadSpec{Columns: []string{"id"}}, Buckets: 1},
-		slices.Repeat(ds.Splits, 4), &exec.Stats{})
+		slices.Repeat(ds.Splits, 4), &exec.Stats{}, nil)
 	for strings.Count(log.String(), "hanging") < 2 {
 		time.Sleep(5 * time.Millisecond)
 	}

@@ -236,7 +236,7 @@ func (q *query) take() *splitRef {
 // stdin closed, SIGKILL after the grace period) and RunLeaf returns an error
 // wrapping ctx.Err() once they are reaped. On any error nothing is returned:
 // results already received are released.
-func (p *Pool) RunLeaf(ctx context.Context, f *exec.Fragment, splits []source.Split, stats *exec.Stats) (out []exec.Buckets, err error) {
+func (p *Pool) RunLeaf(ctx context.Context, f *exec.Fragment, splits []source.Split, stats *exec.Stats, mem memory.Allocator) (out []exec.Buckets, err error) {
 	start := time.Now()
 	frag, err := json.Marshal(f)
 	if err != nil {
@@ -250,7 +250,10 @@ func (p *Pool) RunLeaf(ctx context.Context, f *exec.Fragment, splits []source.Sp
 	if err := ctx.Err(); err != nil {
 		return nil, fmt.Errorf("proc: %w", err)
 	}
-	q := &query{p: p, frag: frag, buckets: f.Buckets, mem: p.opts.Mem, stats: stats, results: make([]exec.Buckets, len(splits))}
+	q := &query{p: p, frag: frag, buckets: f.Buckets, mem: mem, stats: stats, results: make([]exec.Buckets, len(splits))}
+	if q.mem == nil {
+		q.mem = p.opts.Mem
+	}
 	if q.mem == nil {
 		q.mem = memory.DefaultAllocator
 	}

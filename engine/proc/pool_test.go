@@ -418,7 +418,7 @@ func TestCancel(t *testing.T) {
 			// Warm the pool so the cancellation hits running tasks.
 			f := &exec.Fragment{Read: exec.ReadSpec{Columns: []string{"id"}}, Buckets: 1}
 			if tc.hook == "" {
-				out, err := pool.RunLeaf(context.Background(), f, ds.Splits[:2], &exec.Stats{})
+				out, err := pool.RunLeaf(context.Background(), f, ds.Splits[:2], &exec.Stats{}, nil)
 				require.NoError(t, err)
 				for _, b := range out {
 					releaseBuckets(b)
@@ -447,7 +447,7 @@ func TestCancel(t *testing.T) {
 			for i := range splits {
 				splits[i].Index = i
 			}
-			out, err := pool.RunLeaf(ctx, f, splits, &exec.Stats{})
+			out, err := pool.RunLeaf(ctx, f, splits, &exec.Stats{}, nil)
 			end := time.Now()
 			require.Nil(t, out)
 			require.ErrorIs(t, err, tc.want)
@@ -467,7 +467,7 @@ func TestTaskErrors(t *testing.T) {
 	pool, _ := newTestPool(t, Options{Workers: 1, Mem: mem, Env: []string{hookEnv + "=panic-once:" + marker}})
 	f := &exec.Fragment{Read: exec.ReadSpec{Columns: []string{"id"}}, Buckets: 1}
 
-	_, err := pool.RunLeaf(context.Background(), f, ds.Splits[:1], &exec.Stats{})
+	_, err := pool.RunLeaf(context.Background(), f, ds.Splits[:1], &exec.Stats{}, nil)
 	var te *TaskError
 	require.ErrorAs(t, err, &te)
 	require.Equal(t, "panic", te.Code)
@@ -476,14 +476,14 @@ func TestTaskErrors(t *testing.T) {
 
 	missing := ds.Splits[0]
 	missing.Path = filepath.Join(t.TempDir(), "missing.parquet")
-	_, err = pool.RunLeaf(context.Background(), f, []source.Split{missing}, &exec.Stats{})
+	_, err = pool.RunLeaf(context.Background(), f, []source.Split{missing}, &exec.Stats{}, nil)
 	require.ErrorAs(t, err, &te)
 	require.Equal(t, "task", te.Code)
 	require.Contains(t, err.Error(), "missing.parquet")
 
 	// The worker survived both: the next query runs on it.
 	stats := &exec.Stats{}
-	out, err := pool.RunLeaf(context.Background(), f, ds.Splits, stats)
+	out, err := pool.RunLeaf(context.Background(), f, ds.Splits, stats, nil)
 	require.NoError(t, err)
 	require.Len(t, out, len(ds.Splits))
 	var n int64
@@ -503,33 +503,33 @@ func TestPoolErrors(t *testing.T) {
 	f := &exec.Fragment{Read: exec.ReadSpec{Columns: []string{"id"}}, Buckets: 1}
 	t.Run("no such command", func(t *testing.T) {
 		pool, _ := newTestPool(t, Options{Workers: 1, Command: []string{filepath.Join(t.TempDir(), "no-such-worker")}})
-		_, err := pool.RunLeaf(context.Background(), f, ds.Splits, &exec.Stats{})
+		_, err := pool.RunLeaf(context.Background(), f, ds.Splits, &exec.Stats{}, nil)
 		var we *WorkerError
 		require.ErrorAs(t, err, &we)
 		require.Contains(t, err.Error(), "no-such-worker")
 	})
 	t.Run("not a worker", func(t *testing.T) {
 		pool, _ := newTestPool(t, Options{Workers: 1, Command: []string{"/bin/sh", "-c", "echo not a worker; echo complaint >&2; exit 4"}})
-		_, err := pool.RunLeaf(context.Background(), f, ds.Splits, &exec.Stats{})
+		_, err := pool.RunLeaf(context.Background(), f, ds.Splits, &exec.Stats{}, nil)
 		require.ErrorIs(t, err, ErrProtocol)
 		require.Contains(t, err.Error(), `"not a wor"`)
 	})
 	t.Run("worker exits at once", func(t *testing.T) {
 		pool, _ := newTestPool(t, Options{Workers: 1, Command: []string{"/bin/sh", "-c", "echo complaint >&2; exit 4"}})
-		_, err := pool.RunLeaf(context.Background(), f, ds.Splits, &exec.Stats{})
+		_, err := pool.RunLeaf(context.Background(), f, ds.Splits, &exec.Stats{}, nil)
 		require.ErrorIs(t, err, ErrWorkerDied)
 		require.Contains(t, err.Error(), "exit status 4")
 		require.Contains(t, err.Error(), "complaint")
 	})
 	t.Run("version mismatch", func(t *testing.T) {
 		pool, _ := newTestPool(t, Options{Workers: 1, Env: []string{hookEnv + "=bad-ready"}})
-		_, err := pool.RunLeaf(context.Background(), f, ds.Splits, &exec.Stats{})
+		_, err := pool.RunLeaf(context.Background(), f, ds.Splits, &exec.Stats{}, nil)
 		require.ErrorIs(t, err, ErrVersion)
 	})
 	t.Run("handshake timeout", func(t *testing.T) {
 		pool, _ := newTestPool(t, Options{Workers: 1, StartTimeout: 200 * time.Millisecond, Command: []string{"/bin/sh", "-c", "exec sleep 30"}})
 		start := time.Now()
-		_, err := pool.RunLeaf(context.Background(), f, ds.Splits, &exec.Stats{})
+		_, err := pool.RunLeaf(context.Background(), f, ds.Splits, &exec.Stats{}, nil)
 		require.ErrorIs(t, err, ErrWorkerDied)
 		require.Contains(t, err.Error(), "no answer to the handshake within 200ms")
 		require.Less(t, time.Since(start), 5*time.Second)
@@ -537,12 +537,12 @@ func TestPoolErrors(t *testing.T) {
 	t.Run("closed", func(t *testing.T) {
 		pool, _ := newTestPool(t, Options{Workers: 1})
 		require.NoError(t, pool.Close())
-		_, err := pool.RunLeaf(context.Background(), f, ds.Splits, &exec.Stats{})
+		_, err := pool.RunLeaf(context.Background(), f, ds.Splits, &exec.Stats{}, nil)
 		require.ErrorIs(t, err, ErrClosed)
 	})
 	t.Run("no splits", func(t *testing.T) {
 		pool, _ := newTestPool(t, Options{Workers: 2})
-		out, err := pool.RunLeaf(context.Background(), f, nil, &exec.Stats{})
+		out, err := pool.RunLeaf(context.Background(), f, nil, &exec.Stats{}, nil)
 		require.NoError(t, err)
 		require.Empty(t, out)
 		require.Zero(t, pool.Stats().Started)

@@ -104,6 +104,23 @@ func validateData(d arrow.ArrayData, depth int) error {
 			return fmt.Errorf("offset buffer of %d bytes for %d slots", size(1), end)
 		}
 		return checkOffsets(castBytes[int64](bufs[1].Bytes())[off:end+1], size(2))
+	case *arrow.ListType:
+		// Holistic aggregate states: list<values>. Offsets must be monotone
+		// and within the child, which is validated in turn.
+		children := d.Children()
+		if len(children) != 1 {
+			return fmt.Errorf("list array with %d children", len(children))
+		}
+		if err := validateData(children[0], depth+1); err != nil {
+			return fmt.Errorf("list values: %w", err)
+		}
+		if n == 0 {
+			return nil
+		}
+		if size(1) < (end+1)*4 {
+			return fmt.Errorf("offset buffer of %d bytes for %d slots", size(1), end)
+		}
+		return checkOffsets(castBytes[int32](bufs[1].Bytes())[off:end+1], children[0].Len())
 	case arrow.FixedWidthDataType:
 		bits := dt.BitWidth()
 		if bits < 8 || bits%8 != 0 {

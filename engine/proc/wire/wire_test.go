@@ -121,6 +121,12 @@ func sampleBuckets(t *testing.T, mem memory.Allocator) [][]arrow.Record {
 	}, nil)
 	p1 := rec(plain, `[{"k": "z", "v": 9}, {"k": null, "v": null}]`)
 	noCols := array.NewRecord(arrow.NewSchema(nil, nil), nil, 5)
+	// Holistic aggregate state: list<float64> per group, with NULL lists and
+	// NULL elements.
+	state := rec(arrow.NewSchema([]arrow.Field{
+		{Name: "k0", Type: arrow.PrimitiveTypes.Int64, Nullable: true},
+		{Name: "a0_0", Type: arrow.ListOf(arrow.PrimitiveTypes.Float64), Nullable: true},
+	}, nil), `[{"k0": 1, "a0_0": [1.5, null, 2]}, {"k0": 2, "a0_0": null}, {"k0": 3, "a0_0": []}]`)
 	// A sliced record: offsets and bitmaps not starting at zero.
 	sl := w1.NewSlice(1, 3)
 	return [][]arrow.Record{
@@ -129,6 +135,7 @@ func sampleBuckets(t *testing.T, mem memory.Allocator) [][]arrow.Record {
 		{},
 		{d1, d2, p1, d1.NewSlice(1, 3)},
 		{noCols},
+		{state, state.NewSlice(1, 3)},
 	}
 }
 
@@ -138,7 +145,7 @@ func TestBucketsRoundTrip(t *testing.T) {
 	buckets := sampleBuckets(t, mem)
 	defer ReleaseBuckets(buckets)
 	streams := BucketStreams(buckets)
-	require.Equal(t, []int{1, 0, 0, 3, 1}, streams)
+	require.Equal(t, []int{1, 0, 0, 3, 1, 1}, streams)
 
 	// Two results back to back with a frame between and after, on a pipe:
 	// the decoder must stop exactly at each stream's end.
