@@ -3,6 +3,7 @@ package ops
 import (
 	"context"
 	"fmt"
+	"strings"
 
 	"github.com/apache/arrow/go/v17/arrow"
 	"github.com/apache/arrow/go/v17/arrow/array"
@@ -51,6 +52,13 @@ func (a Agg) String() string {
 //
 // Partial-state records have the key columns (named k0, k1, ...) followed by
 // each aggregate's state columns (a0_0, a0_1, ..., a1_0, ...).
+//
+// A partial that finds little to aggregate (high-cardinality keys: more than
+// half its rows start new groups) stops grouping and passes rows through,
+// hash-partitioned into the same buckets: raw records of key columns
+// followed by each aggregate's argument columns (r0_0, ..., named "r"), which
+// Final folds in with Update instead of Merge. Grouping such rows twice
+// (once per partition, then again per bucket) would double the work.
 type Aggregate struct {
 	Keys []Column `json:"keys,omitempty"`
 	Aggs []Agg    `json:"aggs,omitempty"`
@@ -62,12 +70,13 @@ type boundAggregate struct {
 	funcs   []agg.Func
 	keyType []arrow.DataType
 	partial *arrow.Schema
+	raw     *arrow.Schema // passthrough records: keys, then arguments
 	out     *arrow.Schema
 }
 
 func (a Aggregate) bind(in *arrow.Schema) (*boundAggregate, error) {
 	b := &boundAggregate{}
-	var pf, of []arrow.Field
+	var pf, of, rf []arrow.Field
 	for i, k := range a.Keys {
 		e, err := expr.Bind(k.Expr, in)
 		if err != nil {
@@ -76,18 +85,20 @@ func (a Aggregate) bind(in *arrow.Schema) (*boundAggregate, error) {
 		b.keys = append(b.keys, e)
 		b.keyType = append(b.keyType, e.Type())
 		pf = append(pf, arrow.Field{Name: fmt.Sprintf("k%d", i), Type: e.Type(), Nullable: true})
+		rf = append(rf, pf[len(pf)-1])
 		of = append(of, arrow.Field{Name: k.Name, Type: e.Type(), Nullable: true})
 	}
 	for i, g := range a.Aggs {
 		var bs []expr.Bound
 		var ts []arrow.DataType
-		for _, x := range g.Args {
+		for j, x := range g.Args {
 			e, err := expr.Bind(x, in)
 			if err != nil {
 				return nil, err
 			}
 			bs = append(bs, e)
 			ts = append(ts, e.Type())
+			rf = append(rf, arrow.Field{Name: fmt.Sprintf("r%d_%d", i, j), Type: e.Type(), Nullable: true})
 		}
 		f, err := agg.New(g.Spec, ts)
 		if err != nil {
@@ -105,6 +116,7 @@ func (a Aggregate) bind(in *arrow.Schema) (*boundAggregate, error) {
 		of = append(of, arrow.Field{Name: g.Name, Type: f.Result(), Nullable: true})
 	}
 	b.partial = arrow.NewSchema(pf, nil)
+	b.raw = arrow.NewSchema(rf, nil)
 	b.out = arrow.NewSchema(of, nil)
 	return b, nil
 }
@@ -136,7 +148,20 @@ type Partial struct {
 	table   *group.Table
 	accs    []agg.Acc
 	ids     []uint32
+	rows    int64 // rows consumed
+	// passthrough: rows are routed to raw[bucket] instead of grouped.
+	passthrough bool
+	raw         [][]arrow.Record
+	hasher      *group.Hasher
+	hashes      []uint64
 }
+
+// Passthrough thresholds: a partial decides after passCheckRows rows, and
+// passes rows through when more than passRatio of them started new groups.
+var (
+	passCheckRows int64 = 1 << 19
+	passRatio           = 0.5
+)
 
 // NewPartial returns an empty partial aggregation for input schema in whose
 // output is split into the given number of buckets (at least 1).
@@ -168,12 +193,16 @@ func (p *Partial) Consume(ctx context.Context, rec arrow.Record) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
+	if p.passthrough {
+		return p.route(rec)
+	}
 	keys, err := evalAll(p.b.keys, rec, p.mem)
 	defer releaseAll(keys)
 	if err != nil {
 		return err
 	}
 	n := int(rec.NumRows())
+	p.rows += int64(n)
 	if cap(p.ids) < n {
 		p.ids = make([]uint32, n)
 	}
@@ -192,6 +221,68 @@ func (p *Partial) Consume(ctx context.Context, rec arrow.Record) error {
 			return err
 		}
 	}
+	if p.buckets > 1 && p.rows >= passCheckRows && float64(groups) > passRatio*float64(p.rows) {
+		p.passthrough = true
+		p.raw = make([][]arrow.Record, p.buckets)
+	}
+	return nil
+}
+
+// route appends rec's keys and arguments, split by key hash, to the raw
+// buckets (the same buckets Finish puts those keys' partial states in).
+func (p *Partial) route(rec arrow.Record) error {
+	cols, err := evalAll(p.b.keys, rec, p.mem)
+	defer func() { releaseAll(cols) }()
+	if err != nil {
+		return err
+	}
+	if p.hasher == nil {
+		if p.hasher, err = group.NewHasher(p.b.keyType); err != nil {
+			return err
+		}
+	}
+	n := int(rec.NumRows())
+	if cap(p.hashes) < n {
+		p.hashes = make([]uint64, n)
+	}
+	hs := p.hashes[:n]
+	if err := p.hasher.Hash(cols, hs); err != nil {
+		return err
+	}
+	for _, args := range p.b.args {
+		as, err := evalAll(args, rec, p.mem)
+		cols = append(cols, as...)
+		if err != nil {
+			return err
+		}
+	}
+	fields := make([]arrow.Field, len(cols))
+	for i, c := range cols {
+		fields[i] = arrow.Field{Name: p.b.raw.Field(i).Name, Type: c.DataType(), Nullable: true}
+	}
+	all := array.NewRecord(arrow.NewSchema(fields, nil), cols, int64(n))
+	defer all.Release()
+	return scatter(p.mem, all, hs, p.raw)
+}
+
+// scatter appends the rows of rec to out[hash % len(out)].
+func scatter(mem memory.Allocator, rec arrow.Record, hs []uint64, out [][]arrow.Record) error {
+	sels := make([][]int32, len(out))
+	np := uint64(len(out))
+	for i, h := range hs {
+		b := h % np
+		sels[b] = append(sels[b], int32(i))
+	}
+	for b, sel := range sels {
+		if len(sel) == 0 {
+			continue
+		}
+		part, err := column.TakeRecord(mem, rec, sel)
+		if err != nil {
+			return err
+		}
+		out[b] = append(out[b], part)
+	}
 	return nil
 }
 
@@ -204,32 +295,46 @@ func (p *Partial) Bytes() int64 {
 	return n
 }
 
-// Finish returns the partial states split into buckets: element b holds the
-// groups whose key hash falls in bucket b, or nil when there are none. The
-// caller releases the records. The Partial must not be used afterwards except
-// for Release.
-func (p *Partial) Finish() ([]arrow.Record, error) {
-	out := make([]arrow.Record, p.buckets)
+// Finish returns the partial output split into buckets: element b holds the
+// partial states of the groups whose key hash falls in bucket b, and any raw
+// records routed there (see Aggregate); nil when there are none. The caller
+// releases the records. The Partial must not be used afterwards except for
+// Release.
+func (p *Partial) Finish() ([][]arrow.Record, error) {
+	out := make([][]arrow.Record, p.buckets)
+	for b := range p.raw {
+		out[b] = append(out[b], p.raw[b]...)
+		p.raw[b] = nil
+	}
+	release := func() {
+		for _, rs := range out {
+			for _, r := range rs {
+				r.Release()
+			}
+		}
+	}
 	if p.table.Len() == 0 {
 		return out, nil
 	}
 	cols, err := p.table.Keys(p.mem)
 	if err != nil {
+		release()
 		return nil, err
 	}
 	defer func() { releaseAll(cols) }()
 	for _, acc := range p.accs {
 		st, err := acc.State(p.mem)
+		cols = append(cols, st...)
 		if err != nil {
+			release()
 			return nil, err
 		}
-		cols = append(cols, st...)
 	}
 	all := array.NewRecord(p.b.partial, cols, int64(p.table.Len()))
 	defer all.Release()
 	if p.buckets == 1 {
 		all.Retain()
-		out[0] = all
+		out[0] = append([]arrow.Record{all}, out[0]...)
 		return out, nil
 	}
 	for b, ids := range p.table.Buckets(p.buckets) {
@@ -242,14 +347,10 @@ func (p *Partial) Finish() ([]arrow.Record, error) {
 		}
 		rec, err := column.TakeRecord(p.mem, all, idx)
 		if err != nil {
-			for _, r := range out {
-				if r != nil {
-					r.Release()
-				}
-			}
+			release()
 			return nil, err
 		}
-		out[b] = rec
+		out[b] = append([]arrow.Record{rec}, out[b]...)
 	}
 	return out, nil
 }
@@ -260,6 +361,12 @@ func (p *Partial) Release() {
 	for _, a := range p.accs {
 		a.Release()
 	}
+	for _, rs := range p.raw {
+		for _, r := range rs {
+			r.Release()
+		}
+	}
+	p.raw = nil
 }
 
 // Final merges partial-state records (of one bucket, from any number of
@@ -285,11 +392,18 @@ func (a Aggregate) Final(ctx context.Context, in *arrow.Schema, parts []arrow.Re
 		}
 	}()
 	nk := len(b.keys)
-	var ids []uint32
+	var live []arrow.Record
 	for _, rec := range parts {
-		if rec == nil || rec.NumRows() == 0 {
-			continue
+		if rec != nil && rec.NumRows() > 0 {
+			live = append(live, rec)
 		}
+	}
+	if len(live) == 1 && nk > 0 && !isRaw(live[0], nk) {
+		// One partial's states: its keys are already distinct.
+		return a.finalOne(ctx, b, live[0], accs, mem)
+	}
+	var ids []uint32
+	for _, rec := range live {
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
@@ -301,13 +415,22 @@ func (a Aggregate) Final(ctx context.Context, in *arrow.Schema, parts []arrow.Re
 		if err := t.Add(rec.Columns()[:nk], ids); err != nil {
 			return nil, err
 		}
+		raw := isRaw(rec, nk)
 		col := nk
 		for i, f := range b.funcs {
-			k := len(f.State())
-			if err := accs[i].Merge(ids, t.Len(), rec.Columns()[col:col+k]); err != nil {
+			var err error
+			if raw {
+				k := len(b.args[i])
+				err = accs[i].Update(ids, t.Len(), rec.Columns()[col:col+k])
+				col += k
+			} else {
+				k := len(f.State())
+				err = accs[i].Merge(ids, t.Len(), rec.Columns()[col:col+k])
+				col += k
+			}
+			if err != nil {
 				return nil, fmt.Errorf("merge %s: %w", a.Aggs[i], err)
 			}
-			col += k
 		}
 	}
 	groups := t.Len()
@@ -361,4 +484,47 @@ func releaseAll(as []arrow.Array) {
 			a.Release()
 		}
 	}
+}
+
+// isRaw reports whether a bucket record holds passed-through rows (argument
+// columns, named r*) rather than partial states.
+func isRaw(rec arrow.Record, nk int) bool {
+	return int(rec.NumCols()) > nk && strings.HasPrefix(rec.ColumnName(nk), "r")
+}
+
+// finalOne finalises the states of a single partial, whose keys are distinct:
+// group i is row i.
+func (a Aggregate) finalOne(ctx context.Context, b *boundAggregate, rec arrow.Record, accs []agg.Acc, mem memory.Allocator) (arrow.Record, error) {
+	nk := len(b.keys)
+	n := int(rec.NumRows())
+	ids := make([]uint32, n)
+	for i := range ids {
+		ids[i] = uint32(i)
+	}
+	cols := make([]arrow.Array, 0, len(b.out.Fields()))
+	defer func() { releaseAll(cols) }()
+	for _, k := range rec.Columns()[:nk] {
+		u, err := column.Unpack(mem, k)
+		if err != nil {
+			return nil, err
+		}
+		cols = append(cols, u)
+	}
+	col := nk
+	for i, f := range b.funcs {
+		k := len(f.State())
+		if err := accs[i].Merge(ids, n, rec.Columns()[col:col+k]); err != nil {
+			return nil, fmt.Errorf("merge %s: %w", a.Aggs[i], err)
+		}
+		col += k
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		v, err := accs[i].Final(mem)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", a.Aggs[i], err)
+		}
+		cols = append(cols, v)
+	}
+	return array.NewRecord(b.out, cols, int64(n)), nil
 }

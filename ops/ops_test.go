@@ -169,7 +169,7 @@ func TestOpenErrorsCloseInput(t *testing.T) {
 // over buckets, and returns the rows sorted by the text of the row.
 func runAgg(t *testing.T, mem memory.Allocator, a ops.Aggregate, buckets int, batches ...string) []string {
 	t.Helper()
-	var parts [][]arrow.Record
+	var parts [][][]arrow.Record
 	for _, b := range batches {
 		p, err := a.NewPartial(schema, buckets, mem)
 		require.NoError(t, err)
@@ -190,7 +190,7 @@ func runAgg(t *testing.T, mem memory.Allocator, a ops.Aggregate, buckets int, ba
 	for b := 0; b < nb; b++ {
 		var in []arrow.Record
 		for _, p := range parts {
-			in = append(in, p[b])
+			in = append(in, p[b]...)
 		}
 		if len(a.Keys) > 0 && allNil(in) {
 			continue
@@ -201,8 +201,8 @@ func runAgg(t *testing.T, mem memory.Allocator, a ops.Aggregate, buckets int, ba
 		rec.Release()
 	}
 	for _, p := range parts {
-		for _, r := range p {
-			if r != nil {
+		for _, rs := range p {
+			for _, r := range rs {
 				r.Release()
 			}
 		}
@@ -352,5 +352,64 @@ func TestWindowRowNumber(t *testing.T) {
 	require.Equal(t, []string{
 		`{"g":"a","k":1,"x":1.5,"rn":2}`, `{"g":"a","k":3,"x":-1,"rn":1}`, `{"g":"b","k":2,"x":null,"rn":1}`,
 		`{"g":"c","k":4,"x":0.5,"rn":1}`, `{"g":null,"k":null,"x":3,"rn":1}`,
+	}, rows)
+}
+
+// TestAggregatePassthrough checks that a partial which switches to passing
+// rows through (high-cardinality keys) still gives the right answer, whether
+// its buckets are merged alone or with other partials' states.
+func TestAggregatePassthrough(t *testing.T) {
+	defer ops.SetPassCheckRows(2)()
+	a := ops.Aggregate{Keys: []ops.Column{{Name: "k", Expr: expr.Col("k")}}, Aggs: []ops.Agg{
+		{Name: "n", Spec: agg.Spec{Func: "count_star"}},
+		{Name: "s", Spec: agg.Spec{Func: "sum"}, Args: []*expr.Expr{expr.Col("x")}},
+		{Name: "m", Spec: agg.Spec{Func: "median"}, Args: []*expr.Expr{expr.Col("x")}},
+		{Name: "g", Spec: agg.Spec{Func: "max"}, Args: []*expr.Expr{expr.Col("g")}},
+	}}
+	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	defer mem.AssertSize(t, 0)
+	// The first partial sees unique keys in its first batch and passes the
+	// rest through; the second keeps grouping (it sees one batch).
+	got := runAgg(t, mem, a, 3,
+		data1, // partial 1, batch 1: 3 rows, 3 groups -> passthrough from now on
+		data2, // partial 2
+	)
+	want := []string{
+		`{"k":1,"n":1,"s":1.5,"m":1.5,"g":"a"}`, `{"k":2,"n":1,"s":null,"m":null,"g":"b"}`,
+		`{"k":3,"n":1,"s":-1,"m":-1,"g":"a"}`, `{"k":4,"n":1,"s":0.5,"m":0.5,"g":"c"}`,
+		`{"k":null,"n":1,"s":3,"m":3,"g":null}`,
+	}
+	sortStrings(want)
+	require.Equal(t, want, got)
+
+	// One partial fed several batches: later batches are routed raw and
+	// merged with its own states.
+	p, err := a.NewPartial(schema, 3, mem)
+	require.NoError(t, err)
+	for _, rec := range records(t, mem, data1, data2, data1) {
+		require.NoError(t, p.Consume(context.Background(), rec))
+		rec.Release()
+	}
+	out, err := p.Finish()
+	require.NoError(t, err)
+	p.Release()
+	var rows []string
+	for _, bucket := range out {
+		if len(bucket) == 0 {
+			continue
+		}
+		rec, err := a.Final(context.Background(), schema, bucket, mem)
+		require.NoError(t, err)
+		rows = append(rows, recordJSON(t, rec)...)
+		rec.Release()
+		for _, r := range bucket {
+			r.Release()
+		}
+	}
+	sortStrings(rows)
+	require.Equal(t, []string{
+		`{"k":1,"n":2,"s":3,"m":1.5,"g":"a"}`, `{"k":2,"n":2,"s":null,"m":null,"g":"b"}`,
+		`{"k":3,"n":1,"s":-1,"m":-1,"g":"a"}`, `{"k":4,"n":1,"s":0.5,"m":0.5,"g":"c"}`,
+		`{"k":null,"n":2,"s":6,"m":3,"g":null}`,
 	}, rows)
 }

@@ -85,11 +85,10 @@ func (w Window) bindKeys(in *arrow.Schema) ([]expr.Bound, error) {
 // Repartitioner splits rows into buckets by the hash of their PARTITION BY keys.
 type Repartitioner struct {
 	keys    []expr.Bound
-	types   []arrow.DataType
+	hasher  *group.Hasher
 	mem     memory.Allocator
 	buckets [][]arrow.Record
-	ids     []uint32
-	sels    [][]int32
+	hashes  []uint64
 }
 
 // NewRepartitioner returns a repartitioner into n buckets for schema in.
@@ -98,12 +97,15 @@ func (w Window) NewRepartitioner(in *arrow.Schema, n int, mem memory.Allocator) 
 	if err != nil {
 		return nil, err
 	}
-	r := &Repartitioner{keys: keys, mem: mem, buckets: make([][]arrow.Record, max(n, 1))}
-	for _, k := range keys {
-		r.types = append(r.types, k.Type())
+	types := make([]arrow.DataType, len(keys))
+	for i, k := range keys {
+		types[i] = k.Type()
 	}
-	r.sels = make([][]int32, len(r.buckets))
-	return r, nil
+	h, err := group.NewHasher(types)
+	if err != nil {
+		return nil, err
+	}
+	return &Repartitioner{keys: keys, hasher: h, mem: mem, buckets: make([][]arrow.Record, max(n, 1))}, nil
 }
 
 // Consume splits rec's rows into buckets; the caller keeps ownership of rec.
@@ -124,43 +126,15 @@ func (r *Repartitioner) Consume(ctx context.Context, rec arrow.Record) error {
 	if err != nil {
 		return err
 	}
-	t, err := group.New(r.types, r.mem)
-	if err != nil {
-		return err
-	}
-	defer t.Release()
 	n := int(rec.NumRows())
-	if cap(r.ids) < n {
-		r.ids = make([]uint32, n)
+	if cap(r.hashes) < n {
+		r.hashes = make([]uint64, n)
 	}
-	ids := r.ids[:n]
-	if err := t.Add(keys, ids); err != nil {
+	hs := r.hashes[:n]
+	if err := r.hasher.Hash(keys, hs); err != nil {
 		return err
 	}
-	bucketOf := make([]int32, t.Len())
-	for b, gs := range t.Buckets(len(r.buckets)) {
-		for _, g := range gs {
-			bucketOf[g] = int32(b)
-		}
-	}
-	for b := range r.sels {
-		r.sels[b] = r.sels[b][:0]
-	}
-	for i, g := range ids {
-		b := bucketOf[g]
-		r.sels[b] = append(r.sels[b], int32(i))
-	}
-	for b, sel := range r.sels {
-		if len(sel) == 0 {
-			continue
-		}
-		part, err := column.TakeRecord(r.mem, rec, sel)
-		if err != nil {
-			return err
-		}
-		r.buckets[b] = append(r.buckets[b], part)
-	}
-	return nil
+	return scatter(r.mem, rec, hs, r.buckets)
 }
 
 // Finish returns, per bucket, the records routed to it; the caller releases them.

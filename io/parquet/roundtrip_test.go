@@ -497,7 +497,7 @@ func TestDictionaryFallback(t *testing.T) {
 	rec := array.NewRecord(schema, []arrow.Array{col}, n)
 	col.Release()
 	defer rec.Release()
-	path := writeFile(t, schema, WriteOptions{}, rec)
+	path := writeFile(t, schema, WriteOptions{DictionaryMaxBytes: 1 << 20}, rec)
 	info, err := Inspect(path)
 	require.NoError(t, err)
 	require.Contains(t, info.RowGroups[0].Columns[0].Encodings, "PLAIN")
@@ -596,4 +596,39 @@ func TestTimestampSeconds(t *testing.T) {
 	require.Equal(t, arrow.Millisecond, ts.DataType().(*arrow.TimestampType).Unit)
 	require.Equal(t, rec.Column(0).(*array.Timestamp).Value(0)*1000, ts.Value(0))
 	require.True(t, ts.IsNull(1))
+}
+
+// TestLargeDictionaryStaysDictionary checks that a column with 10^5 distinct
+// values per row group (h2o's id3) is written dictionary-only by default, so
+// it is read back as dictionary arrays.
+func TestLargeDictionaryStaysDictionary(t *testing.T) {
+	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	defer mem.AssertSize(t, 0)
+	schema := arrow.NewSchema([]arrow.Field{{Name: "id3", Type: arrow.BinaryTypes.String}}, nil)
+	b := array.NewStringBuilder(mem)
+	const n = 300_000
+	for i := 0; i < n; i++ {
+		b.Append(fmt.Sprintf("id%010d", i%100_000))
+	}
+	col := b.NewArray()
+	b.Release()
+	rec := array.NewRecord(schema, []arrow.Array{col}, n)
+	col.Release()
+	defer rec.Release()
+	path := writeFile(t, schema, WriteOptions{}, rec)
+	r, err := Open(context.Background(), source.Split{Path: path, RowGroups: []int{0}}, source.ReadOptions{Mem: mem})
+	require.NoError(t, err)
+	defer r.Close()
+	rows := 0
+	for {
+		got, err := r.Next(context.Background())
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		require.NoError(t, err)
+		require.Equal(t, arrow.DICTIONARY, got.Column(0).DataType().ID())
+		rows += int(got.NumRows())
+		got.Release()
+	}
+	require.Equal(t, n, rows)
 }

@@ -1,6 +1,7 @@
 package parquet
 
 import (
+	"cmp"
 	"encoding/binary"
 	"fmt"
 	"io"
@@ -27,14 +28,19 @@ type WriteOptions struct {
 	// Plain disables dictionary encoding of string columns (dictionary
 	// encoding is the default).
 	Plain bool
+	// DictionaryMaxBytes bounds a column chunk's dictionary (default 16 MiB);
+	// past it the writer falls back to plain pages for the rest of the
+	// chunk. The default keeps columns like the h2o id3 (about 10^5 distinct
+	// values per 1M-row row group) dictionary-encoded, so readers can group
+	// and filter them on codes.
+	DictionaryMaxBytes int64
 }
 
 // DefaultRowGroupRows is the row group size used when WriteOptions.RowGroupRows is 0.
 const DefaultRowGroupRows = 1 << 20
 
-// dictionaryMaxBytes bounds a column chunk's dictionary; past it the writer
-// falls back to plain pages for the rest of the chunk.
-const dictionaryMaxBytes = 1 << 20
+// defaultDictionaryMaxBytes is WriteOptions.DictionaryMaxBytes's default.
+const defaultDictionaryMaxBytes = 16 << 20
 
 // writeChunk is the number of values handed to parquet-go per call.
 const writeChunk = 4096
@@ -90,7 +96,7 @@ func NewWriter(w io.Writer, schema *arrow.Schema, opts WriteOptions) (*Writer, e
 	pw.w = pq.NewWriter(w,
 		pq.NewSchema("schema", root),
 		pq.Compression(codec),
-		pq.DictionaryMaxBytes(dictionaryMaxBytes),
+		pq.DictionaryMaxBytes(cmp.Or(opts.DictionaryMaxBytes, defaultDictionaryMaxBytes)),
 		pq.DataPageStatistics(false), // chunk statistics and the page index remain
 		pq.CreatedBy("dfq", "", ""),
 	)

@@ -100,7 +100,10 @@ func resize[T any](s []T, n int, init T) []T {
 		return s
 	}
 	if n > cap(s) {
-		s = append(s[:cap(s)], make([]T, n-cap(s))...)
+		// Double, so growing one batch of groups at a time stays linear.
+		grown := make([]T, old, max(n, 2*cap(s)))
+		copy(grown, s)
+		s = grown
 	}
 	s = s[:n]
 	for i := old; i < n; i++ {
