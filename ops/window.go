@@ -210,19 +210,39 @@ func (w Window) Compute(ctx context.Context, in *arrow.Schema, recs []arrow.Reco
 		return nil, err
 	}
 	defer release()
-	idx := make([]int32, n)
-	for i := range idx {
-		idx[i] = int32(i)
+	// Counting sort by partition (group ids are dense), then sort each
+	// partition's rows by the ORDER BY keys, ties on row position.
+	groups := 0
+	for _, g := range ids {
+		groups = max(groups, int(g)+1)
 	}
-	slices.SortStableFunc(idx, func(a, b int32) int {
-		if ga, gb := ids[a], ids[b]; ga != gb {
-			if ga < gb {
-				return -1
-			}
-			return 1
+	starts := make([]int32, groups+1)
+	for _, g := range ids {
+		starts[g+1]++
+	}
+	for g := 1; g <= groups; g++ {
+		starts[g] += starts[g-1]
+	}
+	idx := make([]int32, n)
+	fill := slices.Clone(starts[:groups])
+	for i, g := range ids {
+		idx[fill[g]] = int32(i)
+		fill[g]++
+	}
+	byKeys := func(a, b int32) int {
+		if c := cmpRow(int(a), int(b)); c != 0 {
+			return c
 		}
-		return cmpRow(int(a), int(b))
-	})
+		return int(a - b)
+	}
+	for g := 0; g < groups; g++ {
+		if g%4096 == 0 {
+			if err := ctx.Err(); err != nil {
+				return nil, err
+			}
+		}
+		slices.SortFunc(idx[starts[g]:starts[g+1]], byKeys)
+	}
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
