@@ -12,6 +12,9 @@ import (
 	"github.com/dfq/dfq/engine/proc"
 )
 
+// h2oDirs are temporary directories removed after the tests.
+var h2oDirs []string
+
 // TestMain runs the test binary as a dfq worker when the process executor
 // starts it, and otherwise adds warm process pools of 1, 2 and 3 workers to
 // the executors every query is checked on.
