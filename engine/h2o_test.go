@@ -71,8 +71,6 @@ func loadH2O(t *testing.T) *h2oData {
 	return d
 }
 
-
-
 func (d *h2oData) append(rec arrow.Record) {
 	strs := func(c int) []string {
 		a := rec.Column(c).(*array.String)

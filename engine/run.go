@@ -53,10 +53,16 @@ type Options struct {
 	//
 	//	if proc.IsWorker() { os.Exit(proc.RunWorker()) }
 	Pool *proc.Pool
+	// Progress, when set, is told how far a query over files has got: it is
+	// called with done = 0 before the first split is read, then each time a
+	// split finishes, with the splits done, their total and the compressed
+	// bytes read so far. Calls are serialised and must return quickly.
+	// Queries over in-memory records do not report progress.
+	Progress func(done, total int, bytes int64)
 }
 
 func (o Options) config() (exec.Config, error) {
-	cfg := exec.Config{Workers: o.Workers, BatchSize: o.BatchSize, Mem: o.Mem}
+	cfg := exec.Config{Workers: o.Workers, BatchSize: o.BatchSize, Mem: o.Mem, Progress: o.Progress}
 	switch o.Mode {
 	case Sequential:
 		cfg.Workers = 1

@@ -35,6 +35,12 @@ type Config struct {
 	// Buckets is the number of hash buckets partial results are split into
 	// for the merge phase; 0 picks 1 for one worker, else 4 per worker.
 	Buckets int
+	// Progress, when set and the input is a dataset, is called once with
+	// done = 0 before the first split is read and then each time a split of
+	// the first stage finishes (in this process or in a worker), with the
+	// number of splits done, their total and the compressed bytes read so
+	// far. Calls are serialised and must return quickly.
+	Progress func(done, total int, bytes int64)
 }
 
 // Input is a plan's source, resolved: either a dataset of file splits or
@@ -79,6 +85,9 @@ type Stats struct {
 	Workers int              `json:"workers"`
 	Stages  []StageStats     `json:"stages"`
 	Elapsed time.Duration    `json:"elapsed"`
+
+	progress    func(done, total int, bytes int64) // Config.Progress
+	done, total int                                // splits finished, splits
 }
 
 // StageStats describes one stage.
@@ -90,11 +99,16 @@ type StageStats struct {
 	Elapsed    time.Duration `json:"elapsed"`
 }
 
-// AddScan adds scan statistics; safe for concurrent use.
+// AddScan adds the scan statistics of one finished split and reports
+// progress; safe for concurrent use.
 func (s *Stats) AddScan(o source.ScanStats) {
 	s.mu.Lock()
+	defer s.mu.Unlock()
 	s.Scan.Add(o)
-	s.mu.Unlock()
+	if s.progress != nil {
+		s.done++
+		s.progress(s.done, s.total, s.Scan.BytesRead)
+	}
 }
 
 // Result is a finished run: the rows, in order, and statistics. The caller
@@ -227,6 +241,10 @@ func Run(ctx context.Context, ph *plan.Physical, in Input, cfg Config) (res *Res
 			parts = append(parts, splitPart{split: s, read: read})
 		}
 		stats.Splits = len(parts)
+		if cfg.Progress != nil {
+			stats.progress, stats.total = cfg.Progress, len(parts)
+			cfg.Progress(0, len(parts), 0)
+		}
 	case in.Table != nil:
 		tp, err := tableParts(in.Table, ph, in.TableRows, cfg.Mem)
 		if err != nil {
@@ -343,14 +361,16 @@ func tableParts(t *plan.Table, ph *plan.Physical, rows int, mem memory.Allocator
 }
 
 // forEach runs fn(worker, i) for i in [0, n) on up to workers goroutines (the
-// calling goroutine when workers == 1); the first error cancels the rest.
+// calling goroutine when workers == 1); the first error cancels the rest. A
+// panic in fn becomes an error; when the panic value is an error (such as an
+// allocator refusing memory) it is wrapped, so errors.As finds it.
 func forEach(ctx context.Context, workers, n int, fn func(ctx context.Context, worker, i int) error) error {
 	if workers <= 1 || n <= 1 {
 		for i := 0; i < n; i++ {
 			if err := ctx.Err(); err != nil {
 				return err
 			}
-			if err := fn(ctx, 0, i); err != nil {
+			if err := protect(ctx, 0, i, fn); err != nil {
 				return err
 			}
 		}
@@ -359,12 +379,7 @@ func forEach(ctx context.Context, workers, n int, fn func(ctx context.Context, w
 	g, gctx := errgroup.WithContext(ctx)
 	var next atomic.Int64
 	for w := 0; w < min(workers, n); w++ {
-		g.Go(func() (err error) {
-			defer func() {
-				if r := recover(); r != nil {
-					err = fmt.Errorf("exec: internal error in worker %d: %v\n%s", w, r, debug.Stack())
-				}
-			}()
+		g.Go(func() error {
 			for {
 				i := int(next.Add(1) - 1)
 				if i >= n {
@@ -373,11 +388,25 @@ func forEach(ctx context.Context, workers, n int, fn func(ctx context.Context, w
 				if err := gctx.Err(); err != nil {
 					return err
 				}
-				if err := fn(gctx, w, i); err != nil {
+				if err := protect(gctx, w, i, fn); err != nil {
 					return err
 				}
 			}
 		})
 	}
 	return g.Wait()
+}
+
+// protect calls fn, turning a panic into an error.
+func protect(ctx context.Context, w, i int, fn func(ctx context.Context, worker, i int) error) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			if e, ok := r.(error); ok {
+				err = fmt.Errorf("exec: internal error in worker %d: %w\n%s", w, e, debug.Stack())
+			} else {
+				err = fmt.Errorf("exec: internal error in worker %d: %v\n%s", w, r, debug.Stack())
+			}
+		}
+	}()
+	return fn(ctx, w, i)
 }

@@ -77,16 +77,7 @@ func (s aggSink) consume(ctx context.Context, rec arrow.Record) error { return s
 func (s aggSink) release()                                            { s.p.Release() }
 func (s aggSink) finish(context.Context) (Buckets, error) {
 	recs, err := s.p.Finish()
-	if err != nil {
-		return nil, err
-	}
-	out := make(Buckets, len(recs))
-	for i, r := range recs {
-		if r != nil {
-			out[i] = []arrow.Record{r}
-		}
-	}
-	return out, nil
+	return Buckets(recs), err
 }
 
 type sortSink struct{ s *ops.Sorter }
