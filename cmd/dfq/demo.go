@@ -50,15 +50,15 @@ var demoQueries = []demoQuery{
 
 func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("demo", flag.ContinueOnError)
-	fs.SetOutput(stderr)
 	rows := fs.Int64("rows", 2_000_000, "rows of h2o sample data to generate")
 	dir := fs.String("dir", "data/demo", "where to keep the generated data")
 	workers := fs.Int("workers", runtime.NumCPU(), "goroutines for the threads executor")
-	if err := fs.Parse(args); err != nil {
-		if err == flag.ErrHelp {
-			return errHelp
-		}
-		return usageError{err.Error()}
+	pos, err := parseArgs(fs, "demo", args, stdout)
+	if err != nil {
+		return err
+	}
+	if len(pos) > 0 {
+		return usagef("demo: unexpected argument %q", pos[0])
 	}
 	if *rows <= 0 || *workers <= 0 {
 		return usagef("demo: --rows and --workers must be positive")

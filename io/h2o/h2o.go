@@ -1,14 +1,3 @@
-// Package h2o generates the h2o.ai db-benchmark group-by dataset
-// (G1_<N>_<K>_<NAs>_0) that dfq's benchmarks and tests use.
-//
-// Columns, each drawn independently and uniformly with replacement:
-// id1, id2 `id%03d` of 1..K; id3 `id%010d` of 1..N/K; id4, id5 1..K;
-// id6 1..N/K; v1 1..5; v2 1..15; v3 uniform [0, 100) rounded to 6 decimals.
-// With NAs > 0, each value is NULL with probability NAs/100.
-//
-// Generation is deterministic for a seed and independent of parallelism: rows
-// are produced in chunks of ChunkRows, chunk c from its own generator seeded
-// by (Seed, c), so chunks can be generated concurrently and in any order.
 package h2o
 
 import (
@@ -31,6 +20,16 @@ type Config struct {
 	K    int    // groups in id1, id2, id4, id5 (default 100)
 	NAs  int    // percent of NULLs, 0..100
 	Seed uint64 // generator seed
+
+	chunk int64 // rows per chunk; 0 means ChunkRows (tests set it smaller)
+}
+
+// chunkRows is the number of rows per chunk.
+func (c Config) chunkRows() int64 {
+	if c.chunk > 0 {
+		return c.chunk
+	}
+	return ChunkRows
 }
 
 // Name returns the db-benchmark name, such as G1_1e7_1e2_0_0.
@@ -81,13 +80,13 @@ func Schema() *arrow.Schema {
 }
 
 // Chunks returns the number of chunks.
-func (c Config) Chunks() int { return int((c.Rows + ChunkRows - 1) / ChunkRows) }
+func (c Config) Chunks() int { return int((c.Rows + c.chunkRows() - 1) / c.chunkRows()) }
 
 // Chunk generates chunk i (rows [i*ChunkRows, min((i+1)*ChunkRows, Rows))).
 // The caller releases the record.
 func (c Config) Chunk(mem memory.Allocator, i int) arrow.Record {
-	lo := int64(i) * ChunkRows
-	n := int(min(c.Rows-lo, ChunkRows))
+	lo := int64(i) * c.chunkRows()
+	n := int(min(c.Rows-lo, c.chunkRows()))
 	if n < 0 {
 		n = 0
 	}

@@ -1,0 +1,117 @@
+package bench
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strconv"
+	"testing"
+
+	"github.com/dfq/dfq/engine"
+	"github.com/dfq/dfq/engine/proc"
+	"github.com/dfq/dfq/io/h2o"
+)
+
+// benchSeed is the seed of the Go benchmarks' dataset.
+const benchSeed = 1
+
+// benchRows is the Go benchmarks' dataset size: $DFQ_BENCH_ROWS (1e6, 1000000
+// or 1_000_000 style), default 1e6.
+func benchRows(b *testing.B) int64 {
+	s := os.Getenv("DFQ_BENCH_ROWS")
+	if s == "" {
+		return 1_000_000
+	}
+	f, err := strconv.ParseFloat(s, 64)
+	if err != nil {
+		if n, ierr := strconv.ParseInt(s, 0, 64); ierr == nil {
+			f, err = float64(n), nil
+		}
+	}
+	if err != nil || f < 1 || f != math.Trunc(f) || f > 1e12 {
+		b.Fatalf("DFQ_BENCH_ROWS=%q: want a positive whole number such as 1e6", s)
+	}
+	return int64(f)
+}
+
+// benchData returns the benchmark dataset, generating it on first use into
+// the system's temporary directory, keyed by size and seed, where later runs
+// find it. The file appears atomically, so concurrent runs are safe.
+func benchData(b *testing.B, rows int64) string {
+	cfg := h2o.Config{Rows: rows, K: 100, Seed: benchSeed}
+	path := filepath.Join(os.TempDir(), "dfq-bench", fmt.Sprintf("%s_seed%d.parquet", cfg.Name(), benchSeed))
+	if _, err := os.Stat(path); err == nil {
+		return path
+	}
+	b.Logf("generating %d rows into %s", rows, path)
+	if err := cfg.WriteParquet(context.Background(), path, runtime.NumCPU()); err != nil {
+		b.Fatal(err)
+	}
+	return path
+}
+
+// BenchmarkH2O runs every query of the suite on every executor and worker
+// count, from the file to the materialised result:
+//
+//	go test -bench H2O -count 6 ./engine/bench | tee new.txt
+//	benchstat old.txt new.txt
+//
+// Names are BenchmarkH2O/<query>/<mode>-w<workers>; the dataset has
+// $DFQ_BENCH_ROWS rows (default 1e6). Procs pools are started once per
+// worker count and warmed up before timing.
+func BenchmarkH2O(b *testing.B) {
+	rows := benchRows(b)
+	path := benchData(b, rows)
+	frame := engine.Scan(path)
+	if err := frame.Err(); err != nil {
+		b.Fatal(err)
+	}
+	qo := engine.QueryOptions{Tables: map[string]*engine.Frame{Table: frame}}
+	pools := map[int]*proc.Pool{}
+	b.Cleanup(func() {
+		for _, p := range pools {
+			p.Close()
+		}
+	})
+	cfg := Config{Data: []string{path}, Queries: Suite()}
+	if err := cfg.defaults(); err != nil {
+		b.Fatal(err)
+	}
+	ctx := context.Background()
+	for _, q := range cfg.Queries {
+		b.Run(q.Name, func(b *testing.B) {
+			for _, c := range cfg.configs() {
+				b.Run(fmt.Sprintf("%s-w%d", c.mode, c.workers), func(b *testing.B) {
+					o := engine.Options{Mode: c.mode, Workers: c.workers}
+					if c.mode == engine.Procs {
+						if pools[c.workers] == nil {
+							p, err := proc.NewPool(proc.Options{Workers: c.workers})
+							if err != nil {
+								b.Fatal(err)
+							}
+							pools[c.workers] = p
+						}
+						o.Pool = pools[c.workers]
+					}
+					// Warm up (starts the pool's workers, fills the page cache).
+					tbl, err := engine.QueryWith(ctx, q.SQL, qo, o)
+					if err != nil {
+						b.Fatal(err)
+					}
+					tbl.Release()
+					for b.Loop() {
+						tbl, err := engine.QueryWith(ctx, q.SQL, qo, o)
+						if err != nil {
+							b.Fatal(err)
+						}
+						tbl.Release()
+					}
+					b.ReportMetric(float64(rows)*float64(b.N)/b.Elapsed().Seconds(), "rows/s")
+				})
+			}
+		})
+	}
+}
