@@ -6,7 +6,7 @@ type Query struct {
 	SQL  string `json:"sql"`
 }
 
-// Suite returns the standard benchmark set of /work/shared/bench: the h2o.ai
+// Suite returns the standard benchmark set (shared/bench/README.md): the h2o.ai
 // db-benchmark group-by questions q1–q10 and the filters f1–f3, each over
 // the table x.
 func Suite() []Query {
