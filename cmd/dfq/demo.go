@@ -117,7 +117,7 @@ func timeQuery(ctx context.Context, f *engine.Frame, o engine.Options) (time.Dur
 }
 
 func printTable(w io.Writer, tbl arrow.Table) error {
-	sw, err := sink.NewWriter("table", w, tbl.Schema(), sink.Options{})
+	sw, err := sink.NewWriter("table", w, tbl.Schema(), sink.Options{MaxRows: 10})
 	if err != nil {
 		return err
 	}
