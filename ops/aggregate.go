@@ -53,8 +53,8 @@ func (a Agg) String() string {
 // Partial-state records have the key columns (named k0, k1, ...) followed by
 // each aggregate's state columns (a0_0, a0_1, ..., a1_0, ...).
 //
-// A partial that finds little to aggregate (high-cardinality keys: more than
-// half its rows start new groups) stops grouping and passes rows through,
+// A partial that finds little to aggregate (nearly unique keys: more than 90%
+// of its first rows start new groups) stops grouping and passes rows through,
 // hash-partitioned into the same buckets: raw records of key columns
 // followed by each aggregate's argument columns (r0_0, ..., named "r"), which
 // Final folds in with Update instead of Merge. Grouping such rows twice
@@ -157,10 +157,13 @@ type Partial struct {
 }
 
 // Passthrough thresholds: a partial decides after passCheckRows rows, and
-// passes rows through when more than passRatio of them started new groups.
+// passes rows through when more than passRatio of them started new groups:
+// keys that are nearly unique (h2o q10). A high ratio matters: with 10^6
+// groups over 10^8 rows (h2o q3 at 1e8) about 78% of the first 512Ki rows
+// start groups, yet grouping reduces the data 100-fold.
 var (
 	passCheckRows int64 = 1 << 19
-	passRatio           = 0.5
+	passRatio           = 0.9
 )
 
 // NewPartial returns an empty partial aggregation for input schema in whose
