@@ -89,22 +89,28 @@ func (f *Frame) input() exec.Input {
 // Run executes the query and returns its rows as a stream. Every record
 // matches Schema() exactly (dictionary-encoded strings are decoded).
 func (f *Frame) Run(ctx context.Context, o Options) (*Rows, error) {
-	if f.err != nil {
-		return nil, f.err
-	}
-	cfg, err := o.config()
-	if err != nil {
-		return nil, err
-	}
-	ph, err := f.plan.Physical(f.src)
-	if err != nil {
-		return nil, err
-	}
-	res, err := run(ctx, ph, f.input(), cfg, o)
+	res, _, cfg, err := f.execute(ctx, o)
 	if err != nil {
 		return nil, err
 	}
 	return &Rows{res: res, mem: cfg.Mem}, nil
+}
+
+// execute plans the frame and runs it with o.
+func (f *Frame) execute(ctx context.Context, o Options) (*exec.Result, *plan.Physical, exec.Config, error) {
+	if f.err != nil {
+		return nil, nil, exec.Config{}, f.err
+	}
+	cfg, err := o.config()
+	if err != nil {
+		return nil, nil, cfg, err
+	}
+	ph, err := f.plan.Physical(f.src)
+	if err != nil {
+		return nil, nil, cfg, err
+	}
+	res, err := run(ctx, ph, f.input(), cfg, o)
+	return res, ph, cfg, err
 }
 
 // run executes a physical plan, attaching the worker-process pool for Procs.
@@ -278,18 +284,7 @@ func explain(f *Frame, ph *plan.Physical, st *exec.Stats) string {
 // ExplainAnalyze runs the query, discards its rows, and describes the plan
 // with what each stage did.
 func (f *Frame) ExplainAnalyze(ctx context.Context, o Options) (string, error) {
-	if f.err != nil {
-		return "", f.err
-	}
-	cfg, err := o.config()
-	if err != nil {
-		return "", err
-	}
-	ph, err := f.plan.Physical(f.src)
-	if err != nil {
-		return "", err
-	}
-	res, err := run(ctx, ph, f.input(), cfg, o)
+	res, ph, _, err := f.execute(ctx, o)
 	if err != nil {
 		return "", err
 	}

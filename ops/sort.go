@@ -304,12 +304,6 @@ func concatRecords(schema *arrow.Schema, recs []arrow.Record, mem memory.Allocat
 	return array.NewRecord(schema, cols, rows), nil
 }
 
-// ConcatRecords concatenates records of one logical schema into one record
-// with plain (non-dictionary) columns; the caller releases it.
-func ConcatRecords(schema *arrow.Schema, recs []arrow.Record, mem memory.Allocator) (arrow.Record, error) {
-	return concatRecords(schema, recs, mem)
-}
-
 // compareFunc returns a comparison of rows of a (a plain array) honouring
 // direction and NULL placement.
 func compareFunc(a arrow.Array, desc, nullsFirst bool) (func(i, j int) int, error) {

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/apache/arrow/go/v17/arrow"
+	"github.com/apache/arrow/go/v17/arrow/array"
 	"github.com/apache/arrow/go/v17/arrow/memory"
 	"golang.org/x/sync/errgroup"
 
@@ -94,7 +95,6 @@ type Stats struct {
 type StageStats struct {
 	Name       string        `json:"name"`
 	Partitions int           `json:"partitions"`
-	RowsIn     int64         `json:"rows_in"`  // rows entering the breaker
 	RowsOut    int64         `json:"rows_out"` // rows leaving the stage
 	Elapsed    time.Duration `json:"elapsed"`
 }
@@ -351,7 +351,7 @@ func tableParts(t *plan.Table, ph *plan.Physical, rows int, mem memory.Allocator
 			for i, c := range idx {
 				cols[i] = r.Column(c)
 			}
-			proj := newRecord(ph.ScanSchema, cols, r.NumRows())
+			proj := array.NewRecord(ph.ScanSchema, cols, r.NumRows())
 			part := proj.NewSlice(lo, hi)
 			proj.Release()
 			out = append(out, memPart{schema: ph.ScanSchema, recs: []arrow.Record{part}})

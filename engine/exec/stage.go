@@ -5,10 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"sync/atomic"
 
 	"github.com/apache/arrow/go/v17/arrow"
-	"github.com/apache/arrow/go/v17/arrow/array"
 	"github.com/apache/arrow/go/v17/arrow/memory"
 
 	"github.com/dfq/dfq/engine/plan"
@@ -160,7 +158,7 @@ func openPipe(in ops.Stream, pipe []plan.Node, mem memory.Allocator) (ops.Stream
 }
 
 // drain runs one partition through the pipe into sk.
-func drain(ctx context.Context, p partition, pipe []plan.Node, sk sink, mem memory.Allocator, stats *Stats, rowsIn *atomic.Int64) (err error) {
+func drain(ctx context.Context, p partition, pipe []plan.Node, sk sink, mem memory.Allocator, stats *Stats) error {
 	in, err := p.open(ctx, mem, stats)
 	if err != nil {
 		return err
@@ -169,6 +167,12 @@ func drain(ctx context.Context, p partition, pipe []plan.Node, sk sink, mem memo
 	if err != nil {
 		return err
 	}
+	return pump(ctx, s, sk)
+}
+
+// pump feeds s's records to sk until s ends (or a limited collector is
+// full), then closes s.
+func pump(ctx context.Context, s ops.Stream, sk sink) (err error) {
 	defer func() {
 		if cerr := s.Close(); err == nil {
 			err = cerr
@@ -185,7 +189,6 @@ func drain(ctx context.Context, p partition, pipe []plan.Node, sk sink, mem memo
 		if err != nil {
 			return err
 		}
-		rowsIn.Add(rec.NumRows())
 		err = sk.consume(ctx, rec)
 		rec.Release()
 		if err != nil {
@@ -196,7 +199,6 @@ func drain(ctx context.Context, p partition, pipe []plan.Node, sk sink, mem memo
 
 // runStage runs a stage's phase one over parts, then its merge.
 func runStage(ctx context.Context, st *plan.Stage, parts []partition, cfg Config, stats *Stats) ([]memPart, error) {
-	var rowsIn atomic.Int64
 	shared := perWorker(st.Breaker)
 	nsinks := len(parts)
 	if shared {
@@ -225,7 +227,7 @@ func runStage(ctx context.Context, st *plan.Stage, parts []partition, cfg Config
 		} else {
 			sk = sinks[i]
 		}
-		return drain(ctx, parts[i], st.Pipe, sk, cfg.Mem, stats, &rowsIn)
+		return drain(ctx, parts[i], st.Pipe, sk, cfg.Mem, stats)
 	})
 	if err != nil {
 		return nil, err
@@ -250,12 +252,7 @@ func runStage(ctx context.Context, st *plan.Stage, parts []partition, cfg Config
 // worker process does for each task. The caller releases the buckets.
 func RunSplit(ctx context.Context, f *Fragment, split source.Split, mem memory.Allocator) (Buckets, source.ScanStats, error) {
 	stats := &Stats{}
-	var rowsIn atomic.Int64
-	var in *arrow.Schema
-	// The breaker's input schema is the schema after the pipe, derived from
-	// the stream itself.
-	part := splitPart{split: split, read: f.Read}
-	stream, err := part.open(ctx, mem, stats)
+	stream, err := splitPart{split: split, read: f.Read}.open(ctx, mem, stats)
 	if err != nil {
 		return nil, stats.Scan, err
 	}
@@ -263,32 +260,14 @@ func RunSplit(ctx context.Context, f *Fragment, split source.Split, mem memory.A
 	if err != nil {
 		return nil, stats.Scan, err
 	}
-	in = s.Schema()
-	sk, err := newSink(f.Breaker, in, f.Buckets, mem)
+	// The breaker's input schema is the schema after the pipe.
+	sk, err := newSink(f.Breaker, s.Schema(), f.Buckets, mem)
 	if err != nil {
 		s.Close()
 		return nil, stats.Scan, err
 	}
 	defer sk.release()
-	err = func() error {
-		defer s.Close()
-		for {
-			rec, err := s.Next(ctx)
-			if errors.Is(err, io.EOF) {
-				return nil
-			}
-			if err != nil {
-				return err
-			}
-			rowsIn.Add(rec.NumRows())
-			err = sk.consume(ctx, rec)
-			rec.Release()
-			if err != nil {
-				return err
-			}
-		}
-	}()
-	if err != nil {
+	if err := pump(ctx, s, sk); err != nil {
 		return nil, stats.Scan, err
 	}
 	b, err := sk.finish(ctx)
@@ -400,8 +379,4 @@ func gather0(o Buckets) []arrow.Record {
 		return nil
 	}
 	return o[0]
-}
-
-func newRecord(schema *arrow.Schema, cols []arrow.Array, rows int64) arrow.Record {
-	return array.NewRecord(schema, cols, rows)
 }
