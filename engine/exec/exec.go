@@ -70,10 +70,12 @@ type ReadSpec struct {
 }
 
 // LeafRunner runs a fragment over splits elsewhere (in worker processes) and
-// returns, per split and in split order, the fragment's phase-one output as
-// RunSplit computes it: for a breaker, its bucketed results; without one, the
-// split's rows in bucket 0. Result records are allocated from mem (nil: the
-// runner's default). The caller releases the records.
+// returns the fragment's phase-one outputs: when Accumulates(f), any number
+// of outputs, in any order, each the output of an Accumulator over some of
+// the splits (every split in exactly one); otherwise, per split and in split
+// order, the output RunSplit computes: for a breaker, its bucketed results;
+// without one, the split's rows in bucket 0. Result records are allocated
+// from mem (nil: the runner's default). The caller releases the records.
 type LeafRunner interface {
 	RunLeaf(ctx context.Context, f *Fragment, splits []source.Split, stats *Stats, mem memory.Allocator) ([]Buckets, error)
 }

@@ -251,27 +251,80 @@ func runStage(ctx context.Context, st *plan.Stage, parts []partition, cfg Config
 // RunSplit runs a fragment's phase one over one split in this process: what a
 // worker process does for each task. The caller releases the buckets.
 func RunSplit(ctx context.Context, f *Fragment, split source.Split, mem memory.Allocator) (Buckets, source.ScanStats, error) {
+	a := NewAccumulator(f, mem)
+	defer a.Release()
+	st, err := a.Add(ctx, split)
+	if err != nil {
+		return nil, st, err
+	}
+	b, err := a.Finish(ctx)
+	return b, st, err
+}
+
+// Accumulates says whether a fragment's phase one may run several splits into
+// one Accumulator and yield one output for all of them: its breaker is
+// insensitive to split order (aggregate, sort, window), as the goroutine
+// executor's per-worker sinks are.
+func Accumulates(f *Fragment) bool { return perWorker(f.Breaker) }
+
+// Accumulator runs a fragment's phase one over splits added one at a time
+// into one sink, then yields the sink's output once: what a worker process
+// keeps between the tasks of one query. Adding several splits is only
+// meaningful when Accumulates(f); otherwise their rows are concatenated in
+// the order added.
+type Accumulator struct {
+	f   *Fragment
+	mem memory.Allocator
+	sk  sink
+}
+
+// NewAccumulator returns an empty accumulator for f.
+func NewAccumulator(f *Fragment, mem memory.Allocator) *Accumulator {
+	return &Accumulator{f: f, mem: mem}
+}
+
+// Add reads split and runs the fragment's pipe into the sink. After an error
+// the accumulator's content is undefined: release it.
+func (a *Accumulator) Add(ctx context.Context, split source.Split) (source.ScanStats, error) {
 	stats := &Stats{}
-	stream, err := splitPart{split: split, read: f.Read}.open(ctx, mem, stats)
+	stream, err := splitPart{split: split, read: a.f.Read}.open(ctx, a.mem, stats)
 	if err != nil {
-		return nil, stats.Scan, err
+		return stats.Scan, err
 	}
-	s, err := openPipe(stream, f.Pipe, mem)
+	s, err := openPipe(stream, a.f.Pipe, a.mem)
 	if err != nil {
-		return nil, stats.Scan, err
+		return stats.Scan, err
 	}
-	// The breaker's input schema is the schema after the pipe.
-	sk, err := newSink(f.Breaker, s.Schema(), f.Buckets, mem)
-	if err != nil {
-		s.Close()
-		return nil, stats.Scan, err
+	if a.sk == nil {
+		// The breaker's input schema is the schema after the pipe.
+		sk, err := newSink(a.f.Breaker, s.Schema(), a.f.Buckets, a.mem)
+		if err != nil {
+			s.Close()
+			return stats.Scan, err
+		}
+		a.sk = sk
 	}
-	defer sk.release()
-	if err := pump(ctx, s, sk); err != nil {
-		return nil, stats.Scan, err
+	err = pump(ctx, s, a.sk)
+	return stats.Scan, err
+}
+
+// Finish returns the sink's output, which the caller releases, and empties
+// the accumulator. Without any split added it returns no buckets.
+func (a *Accumulator) Finish(ctx context.Context) (Buckets, error) {
+	if a.sk == nil {
+		return nil, nil
 	}
-	b, err := sk.finish(ctx)
-	return b, stats.Scan, err
+	b, err := a.sk.finish(ctx)
+	a.Release()
+	return b, err
+}
+
+// Release frees what the accumulator holds.
+func (a *Accumulator) Release() {
+	if a.sk != nil {
+		a.sk.release()
+		a.sk = nil
+	}
 }
 
 // merge runs a breaker's phase two over phase-one outputs (one Buckets per

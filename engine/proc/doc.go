@@ -3,9 +3,16 @@
 //
 // The parent ships work descriptors, never input data: a Task names a split
 // (file, row groups or byte range) and carries the plan fragment as JSON; the
-// worker opens the split itself, runs exec.RunSplit, and answers with the
-// fragment's bucketed output as Arrow IPC streams. The byte protocol is in
-// package wire.
+// worker opens the split itself, runs the fragment over it, and answers with
+// the fragment's bucketed output as Arrow IPC streams. When the fragment ends
+// in an order-insensitive breaker (aggregate, sort, window) the tasks of one
+// query form a group: each worker adds all its splits into one partial result
+// (exec.Accumulator), answers each task with its scan statistics only, and
+// sends the partial result once, when the parent flushes the group after the
+// queue is empty. So a worker that ran ten splits of a GROUP BY ships one
+// table of partial states, not ten, and the parent merges one per worker.
+// Otherwise (filters, projections, LIMIT) each task's rows come back with its
+// answer. The byte protocol is in package wire.
 //
 // Embedding programs start workers by re-executing themselves; main must
 // begin with
@@ -27,8 +34,9 @@
 // workers they stop are reaped.
 //
 // Failures: a worker that dies mid-query is noticed at once (end of its
-// stdout); the split it was running is retried once on a fresh worker, and a
-// second death fails the query with a *WorkerError naming the worker, the
+// stdout); the split it was running is retried once on a fresh worker, with
+// the splits whose partial result it held (their results died with it), and a
+// second death of the same split fails the query with a *WorkerError naming the worker, the
 // split and its stderr tail. A task error inside a healthy worker is a
 // *TaskError. Bytes on stdout that are not the protocol give a *WorkerError
 // wrapping ErrProtocol, and the worker is killed. A cancelled query stops

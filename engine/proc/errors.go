@@ -57,15 +57,19 @@ func (e *WorkerError) Unwrap() error { return e.Err }
 
 // TaskError reports a task that failed inside a healthy worker: the error
 // exec.RunSplit returned there (a bad file, a type error) or a recovered
-// panic.
+// panic; or a failed flush of the partial result of Held splits.
 type TaskError struct {
 	Worker int
 	Split  source.Split
+	Held   int    // for a failed flush: the splits whose partial result was lost
 	Code   string // wire.CodeTask or wire.CodePanic
 	Msg    string
 }
 
 func (e *TaskError) Error() string {
+	if e.Held > 0 {
+		return fmt.Sprintf("proc: the partial result of %d splits failed in worker %d: %s", e.Held, e.Worker, e.Msg)
+	}
 	return fmt.Sprintf("proc: %s failed in worker %d: %s", describeSplit(e.Split), e.Worker, e.Msg)
 }
 

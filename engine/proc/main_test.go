@@ -29,6 +29,7 @@ func TestMain(m *testing.M) {
 			os.Exit(badReady())
 		}
 		taskHook = testHooks(hook)
+		flushHook = testFlushHooks(hook)
 		os.Exit(RunWorker())
 	}
 	if path := os.Getenv(parentEnv); path != "" {
@@ -74,17 +75,20 @@ func parentMain(path string) int {
 //	hang            every task sleeps for an hour, ignoring cancellation
 //	stray           every task prints to stdout (which must go to stderr)
 //	panic-once:PATH the first task of the whole test panics
+//	kill-third:PATH the first task run third by a worker SIGKILLs it (the
+//	                worker then holds the partial result of two splits)
 func testHooks(hook string) func(int, io.Writer) {
 	name, arg, _ := strings.Cut(hook, ":")
-	first := func() bool {
-		f, err := os.OpenFile(arg, os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o600)
-		if err != nil {
-			return false
-		}
-		f.Close()
-		return true
-	}
+	first := func() bool { return firstTime(arg) }
 	switch name {
+	case "kill-third":
+		return func(n int, _ io.Writer) {
+			if n == 3 && first() {
+				fmt.Fprintln(os.Stderr, "killing myself holding two splits")
+				syscall.Kill(os.Getpid(), syscall.SIGKILL)
+				time.Sleep(time.Hour)
+			}
+		}
 	case "kill-once":
 		return func(n int, _ io.Writer) {
 			if first() {
@@ -116,6 +120,41 @@ func testHooks(hook string) func(int, io.Writer) {
 			if first() {
 				panic("test panic in a task")
 			}
+		}
+	}
+	return nil
+}
+
+// firstTime says whether this is the first call with path in the whole test
+// (across processes): it creates path.
+func firstTime(path string) bool {
+	f, err := os.OpenFile(path, os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o600)
+	if err != nil {
+		return false
+	}
+	f.Close()
+	return true
+}
+
+// testFlushHooks returns the flush hook a test worker runs:
+//
+//	kill-flush-once:PATH  the first flush of the whole test SIGKILLs its worker
+//	crash-flush           every flush exits with status 4
+func testFlushHooks(hook string) func() {
+	name, arg, _ := strings.Cut(hook, ":")
+	switch name {
+	case "kill-flush-once":
+		return func() {
+			if firstTime(arg) {
+				fmt.Fprintln(os.Stderr, "killing myself while flushing")
+				syscall.Kill(os.Getpid(), syscall.SIGKILL)
+				time.Sleep(time.Hour)
+			}
+		}
+	case "crash-flush":
+		return func() {
+			fmt.Fprintln(os.Stderr, "boom: test worker crashing in a flush")
+			os.Exit(4)
 		}
 	}
 	return nil

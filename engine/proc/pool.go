@@ -65,6 +65,7 @@ type Pool struct {
 	closed bool
 	slots  []*slot
 	nextID int
+	groups uint64 // task groups handed out (wire.Task.Group)
 
 	statsMu sync.Mutex
 	stats   PoolStats
@@ -196,6 +197,7 @@ type splitRef struct {
 	split    source.Split
 	attempts int    // times sent to a worker that then died
 	id       uint64 // task id on the worker it was last sent to
+	counted  bool   // its scan statistics were added (a re-run adds none)
 }
 
 // query is one RunLeaf in progress.
@@ -205,6 +207,11 @@ type query struct {
 	buckets int
 	mem     memory.Allocator
 	stats   *exec.Stats
+	// group is non-zero when the fragment accumulates (exec.Accumulates):
+	// each worker then adds all its splits into one partial result, flushed
+	// once it has no more work, and results holds one entry per flush.
+	// Otherwise results holds each split's output at its index.
+	group   uint64
 	results []exec.Buckets
 
 	mu    sync.Mutex
@@ -223,13 +230,18 @@ func (q *query) take() *splitRef {
 	return s
 }
 
-// RunLeaf runs f over every split in the pool's workers and returns, per
-// split in order, the buckets the worker's exec.RunSplit produced; the caller
-// releases them. It adds each task's scan statistics to stats.
+// RunLeaf runs f over every split in the pool's workers and returns their
+// phase-one outputs, which the caller releases: when exec.Accumulates(f),
+// one per worker that ran splits (each worker adds all its splits of the
+// query into one partial result, sent back once, so neither the pipes nor
+// the parent carry one partial result per split); otherwise, per split in
+// order, the buckets exec.RunSplit produced. It adds each split's scan
+// statistics to stats once.
 //
 // A split whose worker dies (exits, is killed) is retried once on a fresh
-// worker; a second death fails the query with a *WorkerError naming the
-// worker, the split and the tail of its stderr. A task that fails inside a
+// worker, together with the splits whose partial result that worker held; a
+// second death fails the query with a *WorkerError naming the worker, the
+// split and the tail of its stderr. A task that fails inside a
 // healthy worker fails the query with a *TaskError; a worker that breaks the
 // protocol fails it with a *WorkerError wrapping ErrProtocol, and is killed.
 // When ctx is cancelled, every worker with work in flight is stopped (its
@@ -250,7 +262,13 @@ func (p *Pool) RunLeaf(ctx context.Context, f *exec.Fragment, splits []source.Sp
 	if err := ctx.Err(); err != nil {
 		return nil, fmt.Errorf("proc: %w", err)
 	}
-	q := &query{p: p, frag: frag, buckets: f.Buckets, mem: mem, stats: stats, results: make([]exec.Buckets, len(splits))}
+	q := &query{p: p, frag: frag, buckets: f.Buckets, mem: mem, stats: stats}
+	if exec.Accumulates(f) {
+		p.groups++
+		q.group = p.groups
+	} else {
+		q.results = make([]exec.Buckets, len(splits))
+	}
 	if q.mem == nil {
 		q.mem = p.opts.Mem
 	}
@@ -319,7 +337,8 @@ func (p *Pool) RunLeaf(ctx context.Context, f *exec.Fragment, splits []source.Sp
 }
 
 // drive runs splits from the queue on one worker slot until the queue is
-// empty, keeping one task running and the next queued.
+// empty, keeping one task running and the next queued; in a grouped query it
+// then flushes the worker's partial result.
 func (q *query) drive(ctx context.Context, s *slot) (err error) {
 	p := q.p
 	pr := s.get()
@@ -332,12 +351,15 @@ func (q *query) drive(ctx context.Context, s *slot) (err error) {
 			pr = nil
 		}
 	}
-	var inflight, retry []*splitRef
+	// inflight: sent, not answered; held: answered, their partial result
+	// held by the worker (grouped queries); retry: to send again.
+	var inflight, held, retry []*splitRef
+	flushDeaths := 0
 	defer func() {
-		// A worker left with work in flight cannot be reused: stop it (it
-		// cancels its task at end of input, and is killed after the grace
-		// period otherwise).
-		if pr != nil && len(inflight) > 0 {
+		// A worker left with work in flight or a partial result cannot be
+		// reused: stop it (it cancels its task at end of input, and is
+		// killed after the grace period otherwise).
+		if pr != nil && (len(inflight) > 0 || len(held) > 0) {
 			pr.stop(p.opts.Grace, false)
 			s.set(nil)
 		}
@@ -367,12 +389,46 @@ func (q *query) drive(ctx context.Context, s *slot) (err error) {
 			}
 		}
 		if len(inflight) == 0 {
-			return nil
+			if len(held) == 0 {
+				return nil
+			}
+			err := q.flush(ctx, pr, held)
+			if err == nil {
+				held = nil
+				return nil
+			}
+			if ctx.Err() != nil {
+				return ctx.Err()
+			}
+			var te *TaskError
+			if errors.As(err, &te) {
+				held = nil // the worker dropped the group and stays usable
+				return err
+			}
+			if errors.Is(err, wire.ErrProtocol) {
+				return err
+			}
+			pr.kill()
+			s.set(nil)
+			flushDeaths++
+			if flushDeaths > 1 {
+				held = nil
+				return pr.failure(nil, flushDeaths, fmt.Errorf("sending the partial result of %d splits: %w", len(held), err))
+			}
+			fmt.Fprintf(q.p.logWriter(), "[worker %d] died sending the partial result of %d splits (%s); retrying them on a fresh worker\n", pr.id, len(held), pr.exitStatus())
+			q.mu.Lock()
+			q.qs.Retries += len(held)
+			q.mu.Unlock()
+			retry, held, pr = held, nil, nil
+			continue
 		}
 		t := inflight[0]
 		err := q.recv(ctx, pr, t)
 		if err == nil {
 			inflight = inflight[1:]
+			if q.group != 0 {
+				held = append(held, t)
+			}
 			continue
 		}
 		if ctx.Err() != nil {
@@ -380,29 +436,29 @@ func (q *query) drive(ctx context.Context, s *slot) (err error) {
 		}
 		var te *TaskError
 		if errors.As(err, &te) {
-			// The worker is healthy; it stays in the pool unless it has
-			// another task in flight.
-			inflight = inflight[1:]
+			// The worker is healthy (and dropped its group); it stays in the
+			// pool unless it has another task in flight.
+			inflight, held = inflight[1:], nil
 			return err
 		}
 		if errors.Is(err, wire.ErrProtocol) {
 			return err
 		}
-		// The worker died: retry its splits on a fresh one, unless the
-		// running split already killed one.
+		// The worker died: retry its splits, those it held included, on a
+		// fresh one, unless the running split already killed one.
 		pr.kill()
 		s.set(nil)
 		t.attempts++
 		if t.attempts > 1 {
-			inflight = nil
+			inflight, held = nil, nil
 			return pr.failure(t, t.attempts, err)
 		}
 		fmt.Fprintf(q.p.logWriter(), "[worker %d] died running %s (%s); retrying on a fresh worker\n", pr.id, describeSplit(t.split), pr.exitStatus())
 		q.mu.Lock()
-		q.qs.Retries++
+		q.qs.Retries += len(inflight) + len(held)
 		q.mu.Unlock()
-		retry = append(append([]*splitRef(nil), inflight...), retry...)
-		inflight = nil
+		retry = append(append(append([]*splitRef(nil), inflight...), held...), retry...)
+		inflight, held = nil, nil
 		pr = nil
 	}
 }
@@ -476,7 +532,7 @@ func (q *query) send(pr *process, t *splitRef) error {
 	pr.nextID++
 	t.id = pr.nextID
 	before := pr.enc.BytesWritten()
-	err := pr.enc.WriteMsg(&wire.Task{ID: t.id, Fragment: q.frag, Split: t.split, Buckets: q.buckets})
+	err := pr.enc.WriteMsg(&wire.Task{ID: t.id, Fragment: q.frag, Split: t.split, Buckets: q.buckets, Group: q.group})
 	if err == nil {
 		err = pr.enc.Flush()
 	}
@@ -524,10 +580,19 @@ func (q *query) recv(ctx context.Context, pr *process, t *splitRef) (err error) 
 			}
 			return pr.readError("reading the result", err)
 		}
-		q.results[t.idx] = b
-		if q.stats != nil {
+		if q.group != 0 {
+			if len(b) > 0 {
+				wire.ReleaseBuckets(b)
+				pr.kill()
+				return pr.failure(t, t.attempts+1, fmt.Errorf("%w: rows sent for task %d of a group", wire.ErrProtocol, t.id))
+			}
+		} else {
+			q.results[t.idx] = b
+		}
+		if q.stats != nil && !t.counted {
 			q.stats.AddScan(m.Stats)
 		}
+		t.counted = true
 		return nil
 	case *wire.Error:
 		if m.ID != t.id {
@@ -538,6 +603,74 @@ func (q *query) recv(ctx context.Context, pr *process, t *splitRef) (err error) 
 	}
 	pr.kill()
 	return pr.failure(t, t.attempts+1, fmt.Errorf("%w: unexpected %T message", wire.ErrProtocol, m))
+}
+
+// flush asks the worker for the partial result of the splits it held and
+// stores it.
+func (q *query) flush(ctx context.Context, pr *process, held []*splitRef) (err error) {
+	if pr.sendErr != nil {
+		return pr.readError("flushing", pr.sendErr)
+	}
+	pr.nextID++
+	id := pr.nextID
+	sent := pr.enc.BytesWritten()
+	err = pr.enc.WriteMsg(&wire.Flush{ID: id, Group: q.group})
+	if err == nil {
+		err = pr.enc.Flush()
+	}
+	read := pr.dec.BytesRead()
+	defer func() {
+		q.mu.Lock()
+		q.qs.BytesSent += pr.enc.BytesWritten() - sent
+		q.qs.BytesReceived += pr.dec.BytesRead() - read
+		q.mu.Unlock()
+	}()
+	if err != nil {
+		pr.sendErr = err
+		// The worker is gone or interrupted; reading says which.
+	}
+	what := fmt.Sprintf("reading the partial result of %d splits", len(held))
+	m, err := pr.dec.ReadMsg()
+	if err != nil {
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		if errors.Is(err, wire.ErrProtocol) {
+			pr.kill()
+			return pr.failure(nil, 1, pr.readError(what, err))
+		}
+		return pr.readError(what, err)
+	}
+	switch m := m.(type) {
+	case *wire.Result:
+		if m.ID != id {
+			pr.kill()
+			return pr.failure(nil, 1, fmt.Errorf("%w: result for %d, expected flush %d", wire.ErrProtocol, m.ID, id))
+		}
+		b, err := pr.dec.ReadBuckets(m.Streams, q.mem)
+		if err != nil {
+			if ctx.Err() != nil {
+				return ctx.Err()
+			}
+			if errors.Is(err, wire.ErrProtocol) {
+				pr.kill()
+				return pr.failure(nil, 1, pr.readError(what, err))
+			}
+			return pr.readError(what, err)
+		}
+		q.mu.Lock()
+		q.results = append(q.results, b)
+		q.mu.Unlock()
+		return nil
+	case *wire.Error:
+		if m.ID != id {
+			pr.kill()
+			return pr.failure(nil, 1, fmt.Errorf("%w: error for %d, expected flush %d: %v", wire.ErrProtocol, m.ID, id, m))
+		}
+		return &TaskError{Worker: pr.id, Held: len(held), Code: m.Code, Msg: m.Message}
+	}
+	pr.kill()
+	return pr.failure(nil, 1, fmt.Errorf("%w: unexpected %T message", wire.ErrProtocol, m))
 }
 
 var _ exec.LeafRunner = (*Pool)(nil)

@@ -334,10 +334,88 @@ func TestWorkerKilledMidQuery(t *testing.T) {
 	require.Equal(t, rows(t, want, false), rows(t, got, false))
 	require.FileExists(t, marker)
 	qs := pool.Stats().LastQuery
-	require.Equal(t, 1, qs.Retries)
+	// The split running and the one queued behind it are sent again.
+	require.GreaterOrEqual(t, qs.Retries, 1)
+	require.Equal(t, qs.Splits+qs.Retries, qs.Tasks)
 	require.Equal(t, 3, qs.Started, "two workers, one replacement")
 	require.Contains(t, log.String(), "killing myself")
 	require.Contains(t, log.String(), "retrying on a fresh worker")
+	// Statistics count each split once, whatever ran twice.
+	require.Equal(t, want.Stats.Scan, got.Stats.Scan)
+}
+
+// TestWorkerKilledHoldingPartials kills a worker that holds the partial
+// result of two splits of a GROUP BY: they die with it and must run again.
+func TestWorkerKilledHoldingPartials(t *testing.T) {
+	ds := openData(t)
+	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	defer mem.AssertSize(t, 0)
+	marker := filepath.Join(t.TempDir(), "killed")
+	pool, log := newTestPool(t, Options{Workers: 2, Mem: mem, Env: []string{hookEnv + "=kill-third:" + marker}})
+	q := testQueries()[0]
+	ctx := context.Background()
+	want, err := runQuery(t, ctx, ds, q.nodes, exec.Config{Workers: 2, Mem: mem})
+	require.NoError(t, err)
+	defer want.Release()
+	got, err := runQuery(t, ctx, ds, q.nodes, exec.Config{Workers: 2, Mem: mem, Leaf: pool})
+	require.NoError(t, err)
+	defer got.Release()
+	require.Equal(t, rows(t, want, false), rows(t, got, false))
+	require.Equal(t, want.Stats.Scan, got.Stats.Scan)
+	require.FileExists(t, marker)
+	qs := pool.Stats().LastQuery
+	// Two held splits and the running one at least.
+	require.GreaterOrEqual(t, qs.Retries, 3)
+	require.Equal(t, qs.Splits+qs.Retries, qs.Tasks)
+	require.Contains(t, log.String(), "killing myself holding two splits")
+}
+
+// TestWorkerKilledFlushing kills a worker while it sends its partial result:
+// all its splits run again on a fresh worker.
+func TestWorkerKilledFlushing(t *testing.T) {
+	ds := openData(t)
+	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	defer mem.AssertSize(t, 0)
+	marker := filepath.Join(t.TempDir(), "killed")
+	pool, log := newTestPool(t, Options{Workers: 2, Mem: mem, Env: []string{hookEnv + "=kill-flush-once:" + marker}})
+	q := testQueries()[0]
+	ctx := context.Background()
+	want, err := runQuery(t, ctx, ds, q.nodes, exec.Config{Workers: 2, Mem: mem})
+	require.NoError(t, err)
+	defer want.Release()
+	got, err := runQuery(t, ctx, ds, q.nodes, exec.Config{Workers: 2, Mem: mem, Leaf: pool})
+	require.NoError(t, err)
+	defer got.Release()
+	require.Equal(t, rows(t, want, false), rows(t, got, false))
+	require.Equal(t, want.Stats.Scan, got.Stats.Scan)
+	qs := pool.Stats().LastQuery
+	require.GreaterOrEqual(t, qs.Retries, 1)
+	require.Equal(t, qs.Splits+qs.Retries, qs.Tasks)
+	require.Equal(t, 3, qs.Started)
+	require.Contains(t, log.String(), "killing myself while flushing")
+	require.Contains(t, log.String(), "died sending the partial result of")
+}
+
+// TestWorkerAlwaysCrashesFlushing: a worker that dies on every flush fails
+// the query after one retry, naming the worker and what it was doing.
+func TestWorkerAlwaysCrashesFlushing(t *testing.T) {
+	ds := openData(t)
+	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	defer mem.AssertSize(t, 0)
+	pool, _ := newTestPool(t, Options{Workers: 2, Mem: mem, Env: []string{hookEnv + "=crash-flush"}})
+	res, err := runQuery(t, context.Background(), ds, testQueries()[0].nodes, exec.Config{Workers: 2, Mem: mem, Leaf: pool})
+	require.Nil(t, res)
+	var we *WorkerError
+	require.ErrorAs(t, err, &we)
+	require.ErrorIs(t, err, ErrWorkerDied)
+	require.NotZero(t, we.PID)
+	msg := err.Error()
+	for _, want := range []string{
+		fmt.Sprintf("worker %d (pid %d)", we.Worker, we.PID),
+		"sending the partial result of", "exit status 4", "boom: test worker crashing in a flush",
+	} {
+		require.Contains(t, msg, want)
+	}
 }
 
 func TestWorkerAlwaysCrashes(t *testing.T) {

@@ -21,8 +21,10 @@ import (
 )
 
 // Serve is a worker's main loop. It answers the parent's Hello on stdin with
-// Ready on stdout, then runs each Task it reads (exec.RunSplit) and writes its
-// Result or Error, until it reads Shutdown or stdin ends. It writes protocol
+// Ready on stdout, then runs each Task it reads (exec.RunSplit, or, for a task
+// of a group, exec.Accumulator.Add) and writes its Result or Error, answers
+// each Flush with the group's partial result, until it reads Shutdown or
+// stdin ends. It writes protocol
 // bytes only to stdout and log lines only to stderr.
 //
 // The end of stdin cancels the task running: the parent has gone or wants
@@ -43,6 +45,10 @@ func Serve(ctx context.Context, stdin io.Reader, stdout io.Writer, stderr io.Wri
 // taskHook, when set (by tests, in worker processes), runs before each task
 // with the task's 1-based number in this worker and the raw protocol output.
 var taskHook func(n int, proto io.Writer)
+
+// flushHook, when set (by tests, in worker processes), runs before each
+// flush of a group held.
+var flushHook func()
 
 // countingAlloc counts live bytes so the worker can report leaks.
 type countingAlloc struct {
@@ -71,6 +77,14 @@ type server struct {
 	stderr io.Writer
 	mem    memory.Allocator
 	tasks  int
+
+	// The group of tasks being accumulated (see wire.Task), if any: its id,
+	// its accumulator, the splits added and the live Arrow bytes before it
+	// started (for the leak check once it is flushed or dropped).
+	group     uint64
+	acc       *exec.Accumulator
+	groupN    int
+	groupLive int64
 }
 
 func serve(ctx context.Context, stdin io.Reader, stdout, stderr io.Writer, mem memory.Allocator) error {
@@ -79,6 +93,7 @@ func serve(ctx context.Context, stdin io.Reader, stdout, stderr io.Writer, mem m
 	if err := s.handshake(dec); err != nil {
 		return err
 	}
+	defer s.dropGroup()
 
 	// The reader goroutine keeps stdin drained (so the parent never blocks
 	// writing the next task) and cancels the running task at end of input.
@@ -129,6 +144,10 @@ func serve(ctx context.Context, stdin io.Reader, stdout, stderr io.Writer, mem m
 			if err := s.task(tctx, m); err != nil {
 				return err
 			}
+		case *wire.Flush:
+			if err := s.flush(tctx, m); err != nil {
+				return err
+			}
 		case *wire.Shutdown:
 			return nil
 		default:
@@ -171,47 +190,141 @@ func (s *server) handshake(dec *wire.Decoder) error {
 	return nil
 }
 
+func (s *server) live() int64 {
+	if c, ok := s.mem.(*countingAlloc); ok {
+		return c.live.Load()
+	}
+	return 0
+}
+
+// checkLeak reports Arrow bytes still live since before (when the allocator
+// counts them).
+func (s *server) checkLeak(before int64, what string) {
+	if _, ok := s.mem.(*countingAlloc); !ok {
+		return
+	}
+	if leaked := s.live() - before; leaked != 0 {
+		fmt.Fprintf(s.stderr, "%s: %d bytes of Arrow memory not released\n", what, leaked)
+	}
+}
+
+// dropGroup discards the group held, if any.
+func (s *server) dropGroup() {
+	if s.acc == nil {
+		return
+	}
+	s.acc.Release()
+	s.checkLeak(s.groupLive, fmt.Sprintf("group %d (%d splits)", s.group, s.groupN))
+	s.acc, s.group, s.groupN = nil, 0, 0
+}
+
 // task runs one task and writes its answer. Only a failure to write is
 // returned: it leaves the connection unusable.
 func (s *server) task(ctx context.Context, t *wire.Task) error {
 	s.tasks++
 	start := time.Now()
-	var live int64
-	if c, ok := s.mem.(*countingAlloc); ok {
-		live = c.live.Load()
+	if t.Group != s.group {
+		s.dropGroup()
 	}
+	live := s.live()
 	buckets, st, code, err := s.run(ctx, t)
 	if err != nil {
 		if code == wire.CodePanic {
 			fmt.Fprintf(s.stderr, "task %d (%s) panicked: %v\n", t.ID, describeSplit(t.Split), err)
 		}
+		// A failed split leaves its group's partial result undefined.
+		s.dropGroup()
 		if werr := s.send(&wire.Error{ID: t.ID, Code: code, Message: err.Error()}); werr != nil {
 			return fmt.Errorf("proc: worker: writing error of task %d: %w", t.ID, werr)
 		}
 		return nil
 	}
+	if t.Group != 0 {
+		// Accumulated: statistics only; the buckets come with the flush.
+		res := &wire.Result{ID: t.ID, Stats: st, Nanos: time.Since(start).Nanoseconds()}
+		if err := s.send(res); err != nil {
+			return fmt.Errorf("proc: worker: writing result of task %d: %w", t.ID, err)
+		}
+		return nil
+	}
 	defer func() {
 		wire.ReleaseBuckets(buckets)
-		if c, ok := s.mem.(*countingAlloc); ok {
-			if leaked := c.live.Load() - live; leaked != 0 {
-				fmt.Fprintf(s.stderr, "task %d (%s): %d bytes of Arrow memory not released\n", t.ID, describeSplit(t.Split), leaked)
-			}
-		}
+		s.checkLeak(live, fmt.Sprintf("task %d (%s)", t.ID, describeSplit(t.Split)))
 	}()
 	res := &wire.Result{ID: t.ID, Stats: st, Streams: wire.BucketStreams(buckets), Nanos: time.Since(start).Nanoseconds()}
+	return s.sendBuckets(res, buckets, "task", t.ID)
+}
+
+// sendBuckets writes a result and its buckets.
+func (s *server) sendBuckets(res *wire.Result, buckets exec.Buckets, what string, id uint64) error {
 	if err := s.enc.WriteMsg(res); err != nil {
-		return fmt.Errorf("proc: worker: writing result of task %d: %w", t.ID, err)
+		return fmt.Errorf("proc: worker: writing result of %s %d: %w", what, id, err)
 	}
 	if err := s.enc.WriteBuckets(buckets); err != nil {
-		return fmt.Errorf("proc: worker: writing result of task %d: %w", t.ID, err)
+		return fmt.Errorf("proc: worker: writing result of %s %d: %w", what, id, err)
 	}
 	if err := s.enc.Flush(); err != nil {
-		return fmt.Errorf("proc: worker: writing result of task %d: %w", t.ID, err)
+		return fmt.Errorf("proc: worker: writing result of %s %d: %w", what, id, err)
 	}
 	return nil
 }
 
-// run decodes and runs a task, turning a panic into an error.
+// flush finishes the group held and writes its buckets. Only a failure to
+// write is returned.
+func (s *server) flush(ctx context.Context, f *wire.Flush) error {
+	start := time.Now()
+	if s.acc == nil || s.group != f.Group {
+		msg := fmt.Sprintf("proc: worker: flush %d: no partial result held for group %d", f.ID, f.Group)
+		if s.acc != nil {
+			msg += fmt.Sprintf(" (holding group %d)", s.group)
+		}
+		s.dropGroup()
+		if err := s.send(&wire.Error{ID: f.ID, Code: wire.CodeTask, Message: msg}); err != nil {
+			return fmt.Errorf("proc: worker: writing error of flush %d: %w", f.ID, err)
+		}
+		return nil
+	}
+	if flushHook != nil {
+		flushHook()
+	}
+	buckets, err := s.finishGroup(ctx)
+	if err != nil {
+		s.dropGroup()
+		code := wire.CodeTask
+		var pe panicError
+		if errors.As(err, &pe) {
+			code = wire.CodePanic
+			fmt.Fprintf(s.stderr, "flush %d panicked: %v\n", f.ID, err)
+		}
+		if werr := s.send(&wire.Error{ID: f.ID, Code: code, Message: err.Error()}); werr != nil {
+			return fmt.Errorf("proc: worker: writing error of flush %d: %w", f.ID, werr)
+		}
+		return nil
+	}
+	defer func() {
+		wire.ReleaseBuckets(buckets)
+		s.dropGroup()
+	}()
+	res := &wire.Result{ID: f.ID, Streams: wire.BucketStreams(buckets), Nanos: time.Since(start).Nanoseconds()}
+	return s.sendBuckets(res, buckets, "flush", f.ID)
+}
+
+type panicError struct{ error }
+
+// finishGroup finishes the accumulator, turning a panic into an error.
+func (s *server) finishGroup(ctx context.Context) (b exec.Buckets, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			wire.ReleaseBuckets(b)
+			b = nil
+			err = panicError{fmt.Errorf("proc: worker: finishing group %d panicked: %v\n%s", s.group, r, debug.Stack())}
+		}
+	}()
+	return s.acc.Finish(ctx)
+}
+
+// run decodes and runs a task, turning a panic into an error. A task of a
+// group adds its split to the group's accumulator and returns no buckets.
 func (s *server) run(ctx context.Context, t *wire.Task) (b exec.Buckets, st source.ScanStats, code string, err error) {
 	code = wire.CodeTask
 	defer func() {
@@ -221,6 +334,17 @@ func (s *server) run(ctx context.Context, t *wire.Task) (b exec.Buckets, st sour
 			err = fmt.Errorf("proc: worker: task %d panicked: %v\n%s", t.ID, r, debug.Stack())
 		}
 	}()
+	if t.Group != 0 && s.acc != nil {
+		// The group's fragment was decoded with its first task.
+		if taskHook != nil {
+			taskHook(s.tasks, s.raw)
+		}
+		st, err = s.acc.Add(ctx, t.Split)
+		if err == nil {
+			s.groupN++
+		}
+		return nil, st, code, err
+	}
 	f, err := decodeFragment(t.Fragment)
 	if err != nil {
 		return nil, st, code, fmt.Errorf("proc: worker: task %d: %w", t.ID, err)
@@ -230,6 +354,15 @@ func (s *server) run(ctx context.Context, t *wire.Task) (b exec.Buckets, st sour
 	}
 	if taskHook != nil {
 		taskHook(s.tasks, s.raw)
+	}
+	if t.Group != 0 {
+		s.group, s.groupLive = t.Group, s.live()
+		s.acc = exec.NewAccumulator(f, s.mem)
+		st, err = s.acc.Add(ctx, t.Split)
+		if err == nil {
+			s.groupN++
+		}
+		return nil, st, code, err
 	}
 	out, st, err := exec.RunSplit(ctx, f, t.Split, s.mem)
 	return out, st, code, err

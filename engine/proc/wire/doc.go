@@ -24,12 +24,15 @@
 //
 //	Hello    parent -> child  protocol version
 //	Ready    child -> parent  protocol version, pid
-//	Task     parent -> child  fragment (JSON), split, bucket count
+//	Task     parent -> child  fragment (JSON), split, bucket count, and the
+//	                          group it accumulates into (0: none)
 //	Result   child -> parent  scan statistics and, per bucket, the number of
 //	                          IPC streams that follow (0 for an empty bucket)
 //	Error    child -> parent  code and message (a task failed, or the
 //	                          handshake was refused)
 //	Shutdown parent -> child  finish and exit (so does end of input)
+//	Flush    parent -> child  send the partial result of a group of tasks
+//	                          (answered by a Result with its streams)
 //
 // The decoder treats its input as untrusted: frame payloads are bounded by
 // Limits.MaxFrame, IPC streams by Limits.MaxMessage, and memory is allocated

@@ -12,7 +12,7 @@ import (
 
 // Version is the protocol version. Parent and worker must agree on it exactly;
 // it changes whenever a message, a frame or the meaning of a field changes.
-const Version = 1
+const Version = 2
 
 // Magic starts every control frame.
 var Magic = [4]byte{'d', 'f', 'q', 'w'}
@@ -31,14 +31,15 @@ const (
 	KindResult   Kind = 4
 	KindError    Kind = 5
 	KindShutdown Kind = 6
+	KindFlush    Kind = 7
 )
 
 var kindNames = [...]string{
 	KindHello: "hello", KindReady: "ready", KindTask: "task", KindResult: "result",
-	KindError: "error", KindShutdown: "shutdown",
+	KindError: "error", KindShutdown: "shutdown", KindFlush: "flush",
 }
 
-func (k Kind) valid() bool { return k >= KindHello && k <= KindShutdown }
+func (k Kind) valid() bool { return k >= KindHello && k <= KindFlush }
 
 func (k Kind) String() string {
 	if k.valid() {
@@ -105,11 +106,27 @@ type Ready struct {
 // of an exec.Fragment (kept raw so this package does not depend on the
 // engine); Buckets is the number of hash buckets partial results are split
 // into.
+//
+// Tasks with the same non-zero Group accumulate into one partial result held
+// by the worker (for fragments whose breaker does not care about split
+// order: aggregate, sort, window): the Result of each carries statistics
+// only, and a Flush of the group returns the partial result of all of them.
+// A worker holds one group at a time; a task of another group, or a failed
+// task, discards the group held.
 type Task struct {
 	ID       uint64          `json:"id"`
 	Fragment json.RawMessage `json:"fragment"`
 	Split    source.Split    `json:"split"`
 	Buckets  int             `json:"buckets"`
+	Group    uint64          `json:"group,omitempty"`
+}
+
+// Flush asks a worker for the partial result accumulated by the tasks of
+// Group, answered by a Result (ID is the flush's) followed by its streams, or
+// an Error. The worker then forgets the group.
+type Flush struct {
+	ID    uint64 `json:"id"`
+	Group uint64 `json:"group"`
 }
 
 // Result reports a finished task. Streams[i] IPC streams follow the frame for
@@ -159,6 +176,8 @@ func KindOf(msg any) (Kind, error) {
 		return KindError, nil
 	case *Shutdown, Shutdown:
 		return KindShutdown, nil
+	case *Flush, Flush:
+		return KindFlush, nil
 	}
 	return 0, fmt.Errorf("wire: %T is not a message", msg)
 }
@@ -176,6 +195,8 @@ func newMsg(k Kind) any {
 		return &Result{}
 	case KindError:
 		return &Error{}
+	case KindFlush:
+		return &Flush{}
 	}
 	return &Shutdown{}
 }
@@ -263,7 +284,7 @@ func readN(r io.Reader, buf []byte, n int) ([]byte, error) {
 }
 
 // DecodeMsg decodes the payload of a frame of kind k into a new message
-// (*Hello, *Ready, *Task, *Result, *Error or *Shutdown).
+// (*Hello, *Ready, *Task, *Result, *Error, *Shutdown or *Flush).
 func DecodeMsg(k Kind, payload []byte) (any, error) {
 	if !k.valid() {
 		return nil, protof("wire: %w %d", ErrBadKind, uint8(k))
