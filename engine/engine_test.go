@@ -17,6 +17,7 @@ import (
 
 	"github.com/dfq/dfq/engine"
 	"github.com/dfq/dfq/engine/internal/check"
+	"github.com/dfq/dfq/engine/proc"
 	"github.com/dfq/dfq/io/parquet"
 	"github.com/dfq/dfq/ops/agg"
 	"github.com/dfq/dfq/ops/expr"
@@ -288,4 +289,63 @@ func TestExplain(t *testing.T) {
 	// id < 100 is only in the first row group of the first file: the other
 	// 8 + 9 = 17 row groups are pruned by statistics.
 	require.Contains(t, text, "(17 pruned)")
+}
+
+// TestFromRecordsInWorkers: under Procs, in-memory records reach the workers
+// through shared-memory files (removed after the query); a column type the
+// workers cannot map keeps the query in this process, with the same answer.
+func TestFromRecordsInWorkers(t *testing.T) {
+	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	defer mem.AssertSize(t, 0)
+	rec := fixtureRecord(mem)
+	defer rec.Release()
+	dir := t.TempDir()
+	pool, err := proc.NewPool(proc.Options{Workers: 2, ShareDir: dir})
+	require.NoError(t, err)
+	defer pool.Close()
+	q := func(f *engine.Frame) *engine.Frame {
+		return f.Filter(col("k").Gt(expr.Int(3))).GroupBy(col("g")).Agg(engine.Count().As("n"), engine.Sum(col("x")).As("s"))
+	}
+	ctx := context.Background()
+	want, err := q(engine.FromRecords(fixtureSchema, rec)).Collect(ctx, engine.Options{Mode: engine.Sequential, Mem: mem})
+	require.NoError(t, err)
+	defer want.Release()
+	got, err := q(engine.FromRecords(fixtureSchema, rec)).Collect(ctx, engine.Options{Mode: engine.Procs, Workers: 2, Pool: pool, Mem: mem, BatchSize: 700})
+	require.NoError(t, err)
+	defer got.Release()
+	check.EqualMultiset(t, check.Rows(t, want), check.Rows(t, got), 1e-9, "procs over records vs seq")
+	qs := pool.Stats().LastQuery
+	require.Positive(t, qs.Splits, "the workers ran the scan")
+	require.Equal(t, qs.Splits, qs.Tasks)
+	left, err := os.ReadDir(dir)
+	require.NoError(t, err)
+	require.Empty(t, left, "shared files are removed after the query")
+
+	// A dictionary with int16 indices is not mapped: the query runs here.
+	d16 := &arrow.DictionaryType{IndexType: arrow.PrimitiveTypes.Int16, ValueType: arrow.BinaryTypes.String}
+	ls := arrow.NewSchema(append(fixtureSchema.Fields()[:1:1], arrow.Field{Name: "g", Type: d16, Nullable: true}), nil)
+	gb := array.NewDictionaryBuilder(mem, d16).(*array.BinaryDictionaryBuilder)
+	defer gb.Release()
+	g := rec.Column(1).(*array.String)
+	for i := 0; i < g.Len(); i++ {
+		if g.IsNull(i) {
+			gb.AppendNull()
+		} else {
+			require.NoError(t, gb.AppendString(g.Value(i)))
+		}
+	}
+	garr := gb.NewArray()
+	defer garr.Release()
+	lrec := array.NewRecord(ls, []arrow.Array{rec.Column(0), garr}, rec.NumRows())
+	defer lrec.Release()
+	before := pool.Stats().LastQuery
+	cnt := func(f *engine.Frame) *engine.Frame { return f.GroupBy(col("g")).Agg(engine.Count().As("n")) }
+	want2, err := cnt(engine.FromRecords(ls, lrec)).Collect(ctx, engine.Options{Mode: engine.Sequential, Mem: mem})
+	require.NoError(t, err)
+	defer want2.Release()
+	got2, err := cnt(engine.FromRecords(ls, lrec)).Collect(ctx, engine.Options{Mode: engine.Procs, Workers: 2, Pool: pool, Mem: mem})
+	require.NoError(t, err)
+	defer got2.Release()
+	check.EqualMultiset(t, check.Rows(t, want2), check.Rows(t, got2), 1e-9, "procs over unmappable records vs seq")
+	require.Equal(t, before, pool.Stats().LastQuery, "no worker ran")
 }

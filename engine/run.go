@@ -27,10 +27,12 @@ const (
 	Sequential Mode = "seq"
 	// Threads runs partitions and merge buckets on a pool of goroutines.
 	Threads Mode = "threads"
-	// Procs runs the first stage of file queries (scan, filter, project and
-	// the partial aggregate, sort or repartition) in worker processes and
-	// merges their results in this process. Queries over in-memory records
-	// run on goroutines. See Options.Pool.
+	// Procs runs the first stage of a query (scan, filter, project and the
+	// partial aggregate, sort or repartition) in worker processes and merges
+	// their results in this process. In-memory records are handed to the
+	// workers through a shared-memory Arrow IPC file that each maps without
+	// copying (see proc.Pool.ShareTable); records with a column type that
+	// cannot be mapped run on goroutines. See Options.Pool.
 	Procs Mode = "procs"
 )
 
@@ -115,7 +117,7 @@ func (f *Frame) execute(ctx context.Context, o Options) (*exec.Result, *plan.Phy
 
 // run executes a physical plan, attaching the worker-process pool for Procs.
 func run(ctx context.Context, ph *plan.Physical, in exec.Input, cfg exec.Config, o Options) (*exec.Result, error) {
-	if o.Mode == Procs && in.Dataset != nil {
+	if o.Mode == Procs && (in.Dataset != nil || in.Table != nil) {
 		pool := o.Pool
 		if pool == nil {
 			var err error

@@ -80,6 +80,19 @@ type LeafRunner interface {
 	RunLeaf(ctx context.Context, f *Fragment, splits []source.Split, stats *Stats, mem memory.Allocator) ([]Buckets, error)
 }
 
+// TableSharer is a LeafRunner that can also run fragments over in-memory
+// records: ShareTable makes parts (the table's partitions, of schema schema)
+// readable by its workers, returns one split per part and a function that
+// frees what sharing took once the query is over. An error wrapping
+// ErrNotShareable means the records cannot be shared (Run then runs the
+// stage in this process); any other error fails the query.
+type TableSharer interface {
+	ShareTable(ctx context.Context, schema *arrow.Schema, parts []arrow.Record) ([]source.Split, func(), error)
+}
+
+// ErrNotShareable says a TableSharer cannot share some records.
+var ErrNotShareable = errors.New("cannot be shared with workers")
+
 // Stats describes a run.
 type Stats struct {
 	mu      sync.Mutex
@@ -237,8 +250,10 @@ func Run(ctx context.Context, ph *plan.Physical, in Input, cfg Config) (res *Res
 	stats := &Stats{Workers: cfg.Workers}
 	read := ReadSpec{Columns: ph.Columns, Preds: ph.Preds, BatchSize: cfg.BatchSize}
 	var parts []partition
+	var leafSplits []source.Split // splits for cfg.Leaf
 	switch {
 	case in.Dataset != nil:
+		leafSplits = in.Dataset.Splits
 		for _, s := range in.Dataset.Splits {
 			parts = append(parts, splitPart{split: s, read: read})
 		}
@@ -257,6 +272,25 @@ func Run(ctx context.Context, ph *plan.Physical, in Input, cfg Config) (res *Res
 			parts = append(parts, p)
 		}
 		stats.Splits = len(parts)
+		if sh, ok := cfg.Leaf.(TableSharer); ok && len(tp) > 0 && len(ph.Stages) > 0 {
+			recs := make([]arrow.Record, len(tp))
+			for i, p := range tp {
+				recs[i] = p.recs[0]
+			}
+			splits, done, err := sh.ShareTable(ctx, ph.ScanSchema, recs)
+			switch {
+			case err == nil:
+				defer done()
+				leafSplits = splits
+				read.Columns = make([]string, ph.ScanSchema.NumFields())
+				for i, f := range ph.ScanSchema.Fields() {
+					read.Columns[i] = f.Name
+				}
+				read.Preds = nil
+			case !errors.Is(err, ErrNotShareable):
+				return nil, err
+			}
+		}
 	default:
 		return nil, errors.New("exec: no input")
 	}
@@ -266,9 +300,9 @@ func Run(ctx context.Context, ph *plan.Physical, in Input, cfg Config) (res *Res
 		st := &ph.Stages[i]
 		t0 := time.Now()
 		var next []memPart
-		if i == 0 && cfg.Leaf != nil && in.Dataset != nil {
+		if i == 0 && cfg.Leaf != nil && leafSplits != nil {
 			f := &Fragment{Read: read, Pipe: st.Pipe, Breaker: st.Breaker, Buckets: cfg.Buckets}
-			outs, err := cfg.Leaf.RunLeaf(ctx, f, in.Dataset.Splits, stats, cfg.Mem)
+			outs, err := cfg.Leaf.RunLeaf(ctx, f, leafSplits, stats, cfg.Mem)
 			if err != nil {
 				return nil, err
 			}

@@ -42,6 +42,10 @@
 // wrapping ErrProtocol, and the worker is killed. A cancelled query stops
 // every worker that has work in flight. No partial result is ever returned.
 //
-// In-memory inputs (plan.Table) are not shipped to workers: exec runs such
-// plans in-process.
+// In-memory inputs (plan.Table) reach workers through shared memory: the
+// parent writes the partitions the query reads once, uncompressed, as Arrow
+// IPC files under /dev/shm, and each worker maps the file and decodes its
+// record batches in place (Pool.ShareTable, io/arrowipc's Split.Mmap), so no
+// worker copies the data and nothing but split descriptors crosses the pipes.
+// Tables with a column type that cannot be mapped run in the parent.
 package proc

@@ -44,6 +44,9 @@ type Options struct {
 	StartTimeout time.Duration
 	// Limits bound what the pool accepts from a worker (zero: wire's defaults).
 	Limits wire.Limits
+	// ShareDir is where in-memory tables are written for workers to map
+	// (see ShareTable; "": /dev/shm when writable, else os.TempDir()).
+	ShareDir string
 }
 
 // Pool is a set of long-lived worker processes that run fragments over

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"path/filepath"
+	"runtime/pprof"
 	"strconv"
 
 	"github.com/dfq/dfq/engine/proc/wire"
@@ -14,6 +16,12 @@ import (
 // worker. The pool sets it, to the protocol version it speaks, on every
 // worker it starts.
 const EnvWorker = "DFQ_WORKER"
+
+// EnvCPUProfile, when set in a worker's environment to a directory, makes the
+// worker write a CPU profile of its whole life to DIR/worker-PID.pprof (for
+// go tool pprof): the parent's own profile does not see the work done in
+// workers.
+const EnvCPUProfile = "DFQ_WORKER_CPUPROFILE"
 
 // IsWorker reports whether this process was started as a worker (EnvWorker
 // is set). A program whose pool re-executes it (Options.Command nil) must
@@ -45,6 +53,18 @@ func RunWorker() int {
 		return 2
 	}
 	defer proto.Close()
+	if dir := os.Getenv(EnvCPUProfile); dir != "" {
+		f, err := os.Create(filepath.Join(dir, fmt.Sprintf("worker-%d.pprof", os.Getpid())))
+		if err == nil {
+			err = pprof.StartCPUProfile(f)
+		}
+		if err != nil {
+			fmt.Fprintf(os.Stderr, "dfq worker: %s: %v\n", EnvCPUProfile, err)
+		} else {
+			defer f.Close()
+			defer pprof.StopCPUProfile()
+		}
+	}
 	if err := Serve(context.Background(), os.Stdin, proto, os.Stderr); err != nil {
 		fmt.Fprintf(os.Stderr, "dfq worker: %v\n", err)
 		return 1

@@ -22,7 +22,8 @@ import (
 	"github.com/dfq/dfq/io/source"
 )
 
-// rowsOf renders a record's rows as text, NULL as "NULL".
+// rowsOf renders a record's rows as text, NULL as "NULL". The text is copied:
+// strings of a mapped file's arrays are invalid once they are released.
 func rowsOf(rec arrow.Record) [][]string {
 	out := make([][]string, rec.NumRows())
 	for r := range out {
@@ -31,7 +32,7 @@ func rowsOf(rec arrow.Record) [][]string {
 			if col.IsNull(r) {
 				row[c] = "NULL"
 			} else {
-				row[c] = col.ValueStr(r)
+				row[c] = strings.Clone(col.ValueStr(r))
 			}
 		}
 		out[r] = row
@@ -503,4 +504,143 @@ func TestStripBlockChecksums(t *testing.T) {
 		b := append([]byte(nil), frame[:n]...)
 		require.Error(t, stripBlockChecksums(b), "cut at %d", n)
 	}
+}
+
+// mappableBatches are testBatches restricted to the columns a mapped file
+// reads in place (no large, view or non-int32 dictionary types).
+func mappableBatches(t *testing.T, mem memory.Allocator) (*arrow.Schema, []arrow.Record) {
+	schema, recs := testBatches(t, mem)
+	keep := []int{0, 1, 2, 3, 4, 8, 9, 10, 13}
+	fields := make([]arrow.Field, len(keep))
+	for i, k := range keep {
+		fields[i] = schema.Field(k)
+	}
+	out := arrow.NewSchema(fields, nil)
+	var proj []arrow.Record
+	for _, r := range recs {
+		cols := make([]arrow.Array, len(keep))
+		for i, k := range keep {
+			cols[i] = r.Column(k)
+		}
+		proj = append(proj, array.NewRecord(out, cols, r.NumRows()))
+		r.Release()
+	}
+	return out, proj
+}
+
+func TestMappedFiles(t *testing.T) {
+	cases := []struct {
+		name     string
+		mappable bool
+		opts     []ipc.Option
+		inPlace  bool // read without allocating
+	}{
+		{name: "flat types", mappable: true, inPlace: true},
+		{name: "lz4 falls back to copying", mappable: true, opts: []ipc.Option{ipc.WithLZ4()}},
+		{name: "large and view types fall back to copying"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+			defer mem.AssertSize(t, 0)
+			var schema *arrow.Schema
+			var recs []arrow.Record
+			if tc.mappable {
+				schema, recs = mappableBatches(t, mem)
+			} else {
+				schema, recs = testBatches(t, mem)
+			}
+			var want [][]string
+			for _, r := range recs {
+				want = append(want, rowsOf(r)...)
+			}
+			path := filepath.Join(t.TempDir(), "t.arrow")
+			writeIPC(t, path, false, schema, recs, append(tc.opts, ipc.WithAllocator(mem))...)
+			for _, r := range recs {
+				r.Release()
+			}
+			info, err := Inspect(path)
+			require.NoError(t, err)
+			for _, target := range []int64{1, 1 << 30} {
+				splits := PlanSplits(path, info, target)
+				for i := range splits {
+					splits[i].Mmap = true
+				}
+				got, err := readAll(t, splits, source.ReadOptions{Mem: mem, BatchSize: 2})
+				require.NoError(t, err)
+				require.Equal(t, want, got)
+			}
+			// Records outlive their reader; in place, nothing is allocated.
+			sp := PlanSplits(path, info, 1<<30)[0]
+			sp.Mmap = true
+			r, err := Open(context.Background(), sp, source.ReadOptions{Mem: mem})
+			require.NoError(t, err)
+			var kept []arrow.Record
+			for {
+				rec, err := r.Next(context.Background())
+				if errors.Is(err, io.EOF) {
+					break
+				}
+				require.NoError(t, err)
+				kept = append(kept, rec)
+			}
+			if tc.inPlace {
+				require.Zero(t, mem.CurrentAlloc(), "buffers of a mapped file are not copied")
+			} else {
+				require.NotZero(t, mem.CurrentAlloc())
+			}
+			require.NoError(t, r.Close())
+			var got [][]string
+			for _, rec := range kept {
+				got = append(got, rowsOf(rec)...)
+				rec.Release()
+			}
+			require.Equal(t, want, got)
+		})
+	}
+}
+
+// TestMappedCorrupt: a mapped file with bad offsets, indices or sizes gives
+// an error, never a panic.
+func TestMappedCorrupt(t *testing.T) {
+	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	defer mem.AssertSize(t, 0)
+	schema, recs := mappableBatches(t, mem)
+	path := filepath.Join(t.TempDir(), "t.arrow")
+	writeIPC(t, path, false, schema, recs, ipc.WithAllocator(mem))
+	for _, r := range recs {
+		r.Release()
+	}
+	orig, err := os.ReadFile(path)
+	require.NoError(t, err)
+	info, err := Inspect(path)
+	require.NoError(t, err)
+	// Overwrite every 4-byte word of the record batch bodies in turn with a
+	// large value: whatever it hits must be caught or harmless.
+	l, err := func() (layout, error) {
+		f, err := os.Open(path)
+		if err != nil {
+			return layout{}, err
+		}
+		defer f.Close()
+		return readLayout(f)
+	}()
+	require.NoError(t, err)
+	bad := filepath.Join(t.TempDir(), "bad.arrow")
+	errorsSeen := 0
+	for _, b := range l.foot.batches {
+		start := b.Offset + int64(b.Meta)
+		for off := start; off+4 <= start+b.Body; off += 4 {
+			data := append([]byte(nil), orig...)
+			binary.LittleEndian.PutUint32(data[off:], 0x7fff0000)
+			require.NoError(t, os.WriteFile(bad, data, 0o600))
+			splits := PlanSplits(bad, info, 1<<30)
+			splits[0].Mmap = true
+			if _, err := readAll(t, splits, source.ReadOptions{Mem: mem}); err != nil {
+				require.ErrorContains(t, err, "record batch")
+				errorsSeen++
+			}
+		}
+	}
+	require.NotZero(t, errorsSeen, "some corruption is detected")
 }

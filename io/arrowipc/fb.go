@@ -123,6 +123,7 @@ const blockSize = 24
 type footer struct {
 	dicts   []block
 	batches []block
+	raw     []byte // the footer flatbuffer (its schema is read by mmap readers)
 }
 
 func parseFooter(b []byte) (footer, error) {
@@ -130,7 +131,7 @@ func parseFooter(b []byte) (footer, error) {
 	if err != nil {
 		return footer{}, err
 	}
-	var f footer
+	f := footer{raw: b}
 	for i, dst := range []*[]block{&f.dicts, &f.batches} {
 		start, n, err := t.vector(2+i, blockSize)
 		if err != nil {
@@ -173,6 +174,9 @@ type msgInfo struct {
 	rows    int64      // record batches (and dictionary batches): rows
 	codec   int        // -1 when the body is not compressed
 	buffers [][2]int64 // record batch buffers: offset, length within the body
+	nodes   [][2]int64 // record batch field nodes: length, null count
+	dictID  int64      // dictionary batches: the dictionary id
+	delta   bool       // dictionary batches: a delta to append
 }
 
 // parseMessage decodes the parts of a Message flatbuffer this package uses.
@@ -201,6 +205,14 @@ func parseMessage(b []byte, withBuffers bool) (msgInfo, error) {
 	}
 	rb := hdr
 	if m.kind == msgDictionaryBatch {
+		if m.dictID, err = hdr.int64Field(0, 0); err != nil {
+			return m, err
+		}
+		d, err := hdr.uint8Field(2, 0)
+		if err != nil {
+			return m, err
+		}
+		m.delta = d != 0
 		if rb, ok, err = hdr.table(1); err != nil || !ok {
 			return m, errCorrupt
 		}
@@ -231,5 +243,62 @@ func parseMessage(b []byte, withBuffers bool) (msgInfo, error) {
 		p := start + 16*k
 		m.buffers[k] = [2]int64{int64(binary.LittleEndian.Uint64(b[p:])), int64(binary.LittleEndian.Uint64(b[p+8:]))}
 	}
+	if start, n, err = rb.vector(1, 16); err != nil {
+		return m, err
+	}
+	m.nodes = make([][2]int64, n)
+	for k := range m.nodes {
+		p := start + 16*k
+		m.nodes[k] = [2]int64{int64(binary.LittleEndian.Uint64(b[p:])), int64(binary.LittleEndian.Uint64(b[p+8:]))}
+	}
 	return m, nil
+}
+
+// tableVector returns the tables of the vector of tables in field i.
+func (t fbTable) tableVector(i int) ([]fbTable, error) {
+	start, n, err := t.vector(i, 4)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]fbTable, n)
+	for k := range out {
+		p := start + 4*k
+		sub, err := fbTableAt(t.b, p+int(binary.LittleEndian.Uint32(t.b[p:])))
+		if err != nil {
+			return nil, err
+		}
+		out[k] = sub
+	}
+	return out, nil
+}
+
+// footerDictIDs returns, per top-level field of the schema in a file footer,
+// its dictionary id, or -1 when the field is not dictionary-encoded.
+func footerDictIDs(raw []byte) ([]int64, error) {
+	root, err := fbRoot(raw)
+	if err != nil {
+		return nil, err
+	}
+	schema, ok, err := root.table(1)
+	if err != nil || !ok {
+		return nil, errCorrupt
+	}
+	fields, err := schema.tableVector(1)
+	if err != nil {
+		return nil, err
+	}
+	ids := make([]int64, len(fields))
+	for i, f := range fields {
+		ids[i] = -1
+		enc, ok, err := f.table(4)
+		if err != nil {
+			return nil, err
+		}
+		if ok {
+			if ids[i], err = enc.int64Field(0, 0); err != nil {
+				return nil, err
+			}
+		}
+	}
+	return ids, nil
 }

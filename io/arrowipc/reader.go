@@ -2,6 +2,7 @@ package arrowipc
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -50,6 +51,11 @@ type reader struct {
 	bytes     int64        // msgReader bytes already counted
 	batch     int          // record batches read
 	done      bool
+
+	// Mapped files (source.Split.Mmap): the in-place decoder and the record
+	// batch blocks still to read; ipcr and mr are then nil.
+	mp     *mapped
+	blocks []block
 }
 
 func open(split source.Split, opts source.ReadOptions) (_ *reader, err error) {
@@ -76,32 +82,17 @@ func open(split source.Split, opts source.ReadOptions) (_ *reader, err error) {
 	if err != nil {
 		return nil, err
 	}
-	switch l.format {
-	case FormatFile:
-		blocks := append([]block(nil), l.foot.dicts...)
-		if split.Batches == nil {
-			blocks = append(blocks, l.foot.batches...)
+	var stored *arrow.Schema
+	if split.Mmap && l.format == FormatFile {
+		if stored, err = r.openMapped(split, l); err != nil {
+			return nil, err
 		}
-		for _, b := range split.Batches {
-			if b < 0 || b >= len(l.foot.batches) {
-				return nil, fmt.Errorf("split asks for record batch %d, the file has %d", b, len(l.foot.batches))
-			}
-			blocks = append(blocks, l.foot.batches[b])
-		}
-		r.mr = newFileMsgReader(f, l.size, blocks, r.mem)
-	case FormatStream:
-		if len(split.Batches) > 0 {
-			return nil, fmt.Errorf("split asks for record batches %v of a stream, which has no batch index", split.Batches)
-		}
-		r.mr = newStreamMsgReader(f, 0, l.size, r.mem)
 	}
-	r.ipcr, err = ipc.NewReaderFromMessageReader(r.mr, ipc.WithAllocator(r.mem))
-	if err != nil {
-		r.mr.Release()
-		r.mr = nil
-		return nil, fmt.Errorf("schema: %w", err)
+	if r.mp == nil {
+		if stored, err = r.openCopying(split, l); err != nil {
+			return nil, err
+		}
 	}
-	stored := r.ipcr.Schema()
 	if opts.Columns == nil {
 		r.cols = make([]int, stored.NumFields())
 		for i := range r.cols {
@@ -132,6 +123,79 @@ func open(split source.Split, opts source.ReadOptions) (_ *reader, err error) {
 	r.schema = arrow.NewSchema(logical, nil)
 	r.out = arrow.NewSchema(physical, nil)
 	return r, nil
+}
+
+// openMapped prepares to read split in place from a memory map. It leaves
+// r.mp nil, without error, when the file does not qualify (see mapped).
+func (r *reader) openMapped(split source.Split, l layout) (*arrow.Schema, error) {
+	stored, err := readSchema(r.f, l)
+	if err != nil {
+		return nil, err
+	}
+	blocks, err := selectBlocks(split, l.foot.batches)
+	if err != nil {
+		return nil, err
+	}
+	mp, err := openMapped(r.f, l, stored)
+	if errors.Is(err, errNotMappable) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	for _, b := range blocks {
+		if _, _, err := mp.message(b, msgRecordBatch); err != nil {
+			mp.release()
+			if errors.Is(err, errNotMappable) {
+				return nil, nil
+			}
+			return nil, err
+		}
+	}
+	r.mp, r.blocks = mp, blocks
+	return stored, nil
+}
+
+// selectBlocks returns the record batch blocks a split reads.
+func selectBlocks(split source.Split, batches []block) ([]block, error) {
+	if split.Batches == nil {
+		return batches, nil
+	}
+	out := make([]block, 0, len(split.Batches))
+	for _, b := range split.Batches {
+		if b < 0 || b >= len(batches) {
+			return nil, fmt.Errorf("split asks for record batch %d, the file has %d", b, len(batches))
+		}
+		out = append(out, batches[b])
+	}
+	return out, nil
+}
+
+// openCopying prepares to read split through arrow/go's ipc reader, which
+// copies every buffer.
+func (r *reader) openCopying(split source.Split, l layout) (*arrow.Schema, error) {
+	switch l.format {
+	case FormatFile:
+		sel, err := selectBlocks(split, l.foot.batches)
+		if err != nil {
+			return nil, err
+		}
+		blocks := append(append([]block(nil), l.foot.dicts...), sel...)
+		r.mr = newFileMsgReader(r.f, l.size, blocks, r.mem)
+	case FormatStream:
+		if len(split.Batches) > 0 {
+			return nil, fmt.Errorf("split asks for record batches %v of a stream, which has no batch index", split.Batches)
+		}
+		r.mr = newStreamMsgReader(r.f, 0, l.size, r.mem)
+	}
+	var err error
+	r.ipcr, err = ipc.NewReaderFromMessageReader(r.mr, ipc.WithAllocator(r.mem))
+	if err != nil {
+		r.mr.Release()
+		r.mr = nil
+		return nil, fmt.Errorf("schema: %w", err)
+	}
+	return r.ipcr.Schema(), nil
 }
 
 func columnNames(s *arrow.Schema) string {
@@ -169,6 +233,24 @@ func (r *reader) Next(ctx context.Context) (arrow.Record, error) {
 			}
 			r.pending.Release()
 			r.pending = nil
+		}
+		if r.mp != nil {
+			if r.done || len(r.blocks) == 0 {
+				r.done = true
+				return nil, io.EOF
+			}
+			rec, n, err := r.mp.batch(r.blocks[0], r.cols, r.out)
+			if err != nil {
+				r.done = true
+				return nil, fmt.Errorf("arrowipc: %s: record batch %d: %w", r.path, r.batch, err)
+			}
+			r.blocks = r.blocks[1:]
+			if r.stats != nil {
+				r.stats.BytesRead += n
+			}
+			r.batch++
+			r.pending, r.off = rec, 0
+			continue
 		}
 		if r.done || r.ipcr == nil {
 			return nil, io.EOF
@@ -209,6 +291,11 @@ func (r *reader) Close() error {
 		r.ipcr.Release() // releases r.mr too
 		r.ipcr = nil
 		r.mr = nil
+	}
+	if r.mp != nil {
+		// The mapping stays until the last array over it is released.
+		r.mp.release()
+		r.mp = nil
 	}
 	if r.f != nil {
 		err := r.f.Close()

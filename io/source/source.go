@@ -36,6 +36,13 @@ type Split struct {
 	// Arrow IPC: the record batches to read (file format). A stream-format file
 	// is a single split with Batches nil.
 	Batches []int `json:"batches,omitempty"`
+	// Arrow IPC: read the file in place through a read-only memory map
+	// instead of copying its buffers (uncompressed files of flat types; others
+	// are copied anyway). Records then point into the map, which stays until
+	// the last of them is released: the file must not be truncated or
+	// rewritten meanwhile. dfq sets it on the shared-memory files through
+	// which the process executor hands in-memory tables to its workers.
+	Mmap bool `json:"mmap,omitempty"`
 
 	// CSV: the byte range [Offset, Offset+Length) of the file; Offset is at a line
 	// start (after the header for the first split) and the range ends at a line end.

@@ -1,0 +1,15 @@
+//go:build !unix
+
+package arrowipc
+
+import (
+	"errors"
+	"os"
+)
+
+// mapFile is not available here: mapped splits are read by copying.
+func mapFile(*os.File, int64) ([]byte, error) {
+	return nil, errors.New("memory maps are not supported on this platform")
+}
+
+func unmapFile([]byte) {}

@@ -1,0 +1,27 @@
+//go:build unix
+
+package arrowipc
+
+import (
+	"fmt"
+	"os"
+	"syscall"
+)
+
+// mapFile maps the first size bytes of f read-only.
+func mapFile(f *os.File, size int64) ([]byte, error) {
+	if size <= 0 || size != int64(int(size)) {
+		return nil, fmt.Errorf("cannot map %d bytes", size)
+	}
+	data, err := syscall.Mmap(int(f.Fd()), 0, int(size), syscall.PROT_READ, syscall.MAP_SHARED)
+	if err != nil {
+		return nil, fmt.Errorf("mmap: %w", err)
+	}
+	return data, nil
+}
+
+func unmapFile(data []byte) {
+	if data != nil {
+		syscall.Munmap(data)
+	}
+}
