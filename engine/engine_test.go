@@ -317,9 +317,35 @@ func TestFromRecordsInWorkers(t *testing.T) {
 	qs := pool.Stats().LastQuery
 	require.Positive(t, qs.Splits, "the workers ran the scan")
 	require.Equal(t, qs.Splits, qs.Tasks)
-	left, err := os.ReadDir(dir)
+	files, err := os.ReadDir(dir)
 	require.NoError(t, err)
-	require.Empty(t, left, "shared files are removed after the query")
+	require.NotEmpty(t, files, "shared files are kept for the next query")
+	// The same query again reuses them.
+	again, err := q(engine.FromRecords(fixtureSchema, rec)).Collect(ctx, engine.Options{Mode: engine.Procs, Workers: 2, Pool: pool, Mem: mem, BatchSize: 700})
+	require.NoError(t, err)
+	check.EqualMultiset(t, check.Rows(t, want), check.Rows(t, again), 1e-9, "second run")
+	again.Release()
+	files2, err := os.ReadDir(dir)
+	require.NoError(t, err)
+	require.Equal(t, files, files2)
+
+	// Without a cache, files go when the query ends; Close removes the rest.
+	nocache, err := proc.NewPool(proc.Options{Workers: 2, ShareDir: t.TempDir(), ShareCache: -1})
+	require.NoError(t, err)
+	got3, err := q(engine.FromRecords(fixtureSchema, rec)).Collect(ctx, engine.Options{Mode: engine.Procs, Workers: 2, Pool: nocache, Mem: mem})
+	require.NoError(t, err)
+	check.EqualMultiset(t, check.Rows(t, want), check.Rows(t, got3), 1e-9, "without a cache")
+	got3.Release()
+	left, err := os.ReadDir(nocache.Options().ShareDir)
+	require.NoError(t, err)
+	require.Empty(t, left)
+	require.NoError(t, nocache.Close())
+	defer func() {
+		require.NoError(t, pool.Close())
+		left, err := os.ReadDir(dir)
+		require.NoError(t, err)
+		require.Empty(t, left, "Close removes the shared files")
+	}()
 
 	// A dictionary with int16 indices is not mapped: the query runs here.
 	d16 := &arrow.DictionaryType{IndexType: arrow.PrimitiveTypes.Int16, ValueType: arrow.BinaryTypes.String}

@@ -47,6 +47,9 @@ type Options struct {
 	// ShareDir is where in-memory tables are written for workers to map
 	// (see ShareTable; "": /dev/shm when writable, else os.TempDir()).
 	ShareDir string
+	// ShareCache bounds the bytes of shared tables kept for later queries
+	// (0: 1 GiB; negative: none, files are removed after each query).
+	ShareCache int64
 }
 
 // Pool is a set of long-lived worker processes that run fragments over
@@ -72,6 +75,10 @@ type Pool struct {
 
 	statsMu sync.Mutex
 	stats   PoolStats
+
+	shareMu    sync.Mutex // guards shared, shareBytes (and reads closed)
+	shared     []*sharedTable
+	shareBytes int64
 }
 
 // slot holds the process of one worker position; interrupt may read it while
@@ -160,6 +167,9 @@ func NewPool(o Options) (*Pool, error) {
 	return p, nil
 }
 
+// Options returns the options the pool was made with, defaults applied.
+func (p *Pool) Options() Options { return p.opts }
+
 // Stats returns the pool's statistics so far.
 func (p *Pool) Stats() PoolStats {
 	p.statsMu.Lock()
@@ -176,7 +186,10 @@ func (p *Pool) Close() error {
 	if p.closed {
 		return nil
 	}
+	p.shareMu.Lock()
 	p.closed = true
+	p.shareMu.Unlock()
+	p.closeShared()
 	var wg sync.WaitGroup
 	for _, s := range p.slots {
 		pr := s.get()

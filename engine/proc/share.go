@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"strings"
+	"sync"
 
 	"github.com/apache/arrow/go/v17/arrow"
 	"github.com/apache/arrow/go/v17/arrow/array"
@@ -22,37 +24,174 @@ import (
 // partition is one record batch and one split. The splits are marked Mmap:
 // a worker maps the file read-only and its arrays point into the map
 // (io/arrowipc decodes such files in place), so the pages written by the
-// parent are the only copy, shared by every worker. The files are removed
-// when the query ends; a worker's mapping lives until its arrays are
-// released.
+// parent are the only copy, shared by every worker. The files are kept for
+// later queries over the same partitions (within Options.ShareCache bytes)
+// and removed when the pool closes; a worker's mapping lives until its
+// arrays are released.
 
-// ShareTable implements exec.TableSharer.
-func (p *Pool) ShareTable(ctx context.Context, schema *arrow.Schema, parts []arrow.Record) (splits []source.Split, done func(), err error) {
+// sharedTable is a table written for workers, kept for later queries.
+type sharedTable struct {
+	key    string
+	splits []source.Split
+	files  []string
+	bytes  int64          // size of the files
+	held   []arrow.Record // the parts, retained: their buffers stay theirs
+	users  int            // queries running over it
+}
+
+func (st *sharedTable) free() {
+	for _, f := range st.files {
+		os.Remove(f)
+	}
+	for _, r := range st.held {
+		r.Release()
+	}
+	st.files, st.held = nil, nil
+}
+
+// defaultShareCache bounds the shared files kept between queries.
+const defaultShareCache = 1 << 30
+
+// ShareTable implements exec.TableSharer: it writes parts to shared memory
+// (one file per run of parts with the same dictionaries, one record batch
+// per part) and returns splits of consecutive parts, about eight per worker
+// of 64Ki to 1Mi rows each.
+//
+// Files are kept for later queries over the same partitions (the same
+// arrays, identified by their buffers, which the pool retains meanwhile so
+// that their memory cannot be reused for other data), up to
+// Options.ShareCache bytes, least recently used first out; Close removes
+// them.
+func (p *Pool) ShareTable(ctx context.Context, schema *arrow.Schema, parts []arrow.Record) ([]source.Split, func(), error) {
 	for _, f := range schema.Fields() {
 		if !arrowipc.Mappable(f.Type) {
 			return nil, nil, fmt.Errorf("proc: column %q of type %s cannot be shared with workers: %w", f.Name, f.Type, exec.ErrNotShareable)
 		}
 	}
+	key := shareKey(schema, parts)
+	p.shareMu.Lock()
+	if p.closed {
+		p.shareMu.Unlock()
+		return nil, nil, ErrClosed
+	}
+	for i, st := range p.shared {
+		if st.key == key {
+			st.users++
+			// Most recently used last.
+			p.shared = append(append(p.shared[:i:i], p.shared[i+1:]...), st)
+			p.shareMu.Unlock()
+			return st.splits, p.unshare(st), nil
+		}
+	}
+	p.shareMu.Unlock()
+
+	st, err := p.writeShared(ctx, schema, parts)
+	if err != nil {
+		return nil, nil, err
+	}
+	st.key, st.users = key, 1
+	for _, r := range parts {
+		r.Retain()
+		st.held = append(st.held, r)
+	}
+	p.shareMu.Lock()
+	p.shared = append(p.shared, st)
+	p.shareBytes += st.bytes
+	p.shareMu.Unlock()
+	return st.splits, p.unshare(st), nil
+}
+
+// unshare returns the function that ends a query's use of st and trims the
+// cache.
+func (p *Pool) unshare(st *sharedTable) func() {
+	var once sync.Once
+	return func() {
+		once.Do(func() {
+			p.shareMu.Lock()
+			defer p.shareMu.Unlock()
+			st.users--
+			limit := p.opts.ShareCache
+			if limit == 0 {
+				limit = defaultShareCache
+			}
+			// Evict idle tables, least recently used first, while over the
+			// limit.
+			for i := 0; i < len(p.shared) && (p.shareBytes > limit || limit < 0); {
+				if s := p.shared[i]; s.users == 0 {
+					s.free()
+					p.shareBytes -= s.bytes
+					p.shared = append(p.shared[:i], p.shared[i+1:]...)
+					continue
+				}
+				i++
+			}
+		})
+	}
+}
+
+// closeShared frees every shared table (the pool is closing).
+func (p *Pool) closeShared() {
+	p.shareMu.Lock()
+	defer p.shareMu.Unlock()
+	for _, s := range p.shared {
+		s.free()
+	}
+	p.shared, p.shareBytes = nil, 0
+}
+
+// shareKey identifies partitions by schema and by the addresses, offsets
+// and lengths of their arrays' buffers.
+func shareKey(schema *arrow.Schema, parts []arrow.Record) string {
+	var b strings.Builder
+	b.WriteString(schema.String())
+	var data func(d arrow.ArrayData)
+	data = func(d arrow.ArrayData) {
+		fmt.Fprintf(&b, "|%d+%d", d.Offset(), d.Len())
+		for _, buf := range d.Buffers() {
+			if buf == nil || buf.Len() == 0 {
+				b.WriteString(",-")
+				continue
+			}
+			fmt.Fprintf(&b, ",%p:%d", &buf.Bytes()[0], buf.Len())
+		}
+		for _, c := range d.Children() {
+			data(c)
+		}
+		if d.DataType().ID() == arrow.DICTIONARY {
+			b.WriteString("|dict")
+			data(d.Dictionary())
+		}
+	}
+	for _, r := range parts {
+		fmt.Fprintf(&b, "\n%d", r.NumRows())
+		for _, c := range r.Columns() {
+			data(c.Data())
+		}
+	}
+	return b.String()
+}
+
+// writeShared writes parts to new files in the share directory.
+func (p *Pool) writeShared(ctx context.Context, schema *arrow.Schema, parts []arrow.Record) (st *sharedTable, err error) {
 	dir := p.opts.ShareDir
 	if dir == "" {
 		dir = shareDir()
 	}
-	var files []string
-	done = func() {
-		for _, f := range files {
-			os.Remove(f)
-		}
+	var rows int64
+	for _, r := range parts {
+		rows += r.NumRows()
 	}
+	// About 8 splits per worker for balance, each of 64Ki to 1Mi rows.
+	target := min(max(rows/int64(8*p.opts.Workers), 1<<16), 1<<20)
+	st = &sharedTable{}
 	defer func() {
 		if err != nil {
-			done()
+			st.free()
 		}
 	}()
-	// One file per run of partitions whose dictionaries agree: the IPC file
-	// format cannot replace a dictionary.
 	for start := 0; start < len(parts); {
 		if err := ctx.Err(); err != nil {
-			return nil, nil, err
+			return nil, err
 		}
 		end := start + 1
 		for end < len(parts) && sameDictionaries(parts[start], parts[end]) {
@@ -60,21 +199,29 @@ func (p *Pool) ShareTable(ctx context.Context, schema *arrow.Schema, parts []arr
 		}
 		f, err := os.CreateTemp(dir, "dfq-table-*.arrow")
 		if err != nil {
-			return nil, nil, fmt.Errorf("proc: sharing an in-memory table: %w", err)
+			return nil, fmt.Errorf("proc: sharing an in-memory table: %w", err)
 		}
-		files = append(files, f.Name())
-		if err := writeShared(f, schema, parts[start:end]); err != nil {
-			return nil, nil, fmt.Errorf("proc: sharing an in-memory table in %s: %w", f.Name(), err)
+		st.files = append(st.files, f.Name())
+		n, err := writeIPCFile(f, schema, parts[start:end])
+		if err != nil {
+			return nil, fmt.Errorf("proc: sharing an in-memory table in %s: %w", f.Name(), err)
 		}
+		st.bytes += n
+		// Consecutive batches form splits of about target rows: one task
+		// per 64Ki-row partition would cost a round trip each.
+		var sp *source.Split
 		for i, r := range parts[start:end] {
-			splits = append(splits, source.Split{
-				Index: len(splits), Format: source.Arrow, Path: f.Name(), Batches: []int{i},
-				Rows: r.NumRows(), Bytes: recordBytes(r), Mmap: true,
-			})
+			if sp == nil || sp.Rows+r.NumRows() > target {
+				st.splits = append(st.splits, source.Split{Index: len(st.splits), Format: source.Arrow, Path: f.Name(), Mmap: true})
+				sp = &st.splits[len(st.splits)-1]
+			}
+			sp.Batches = append(sp.Batches, i)
+			sp.Rows += r.NumRows()
+			sp.Bytes += n / int64(end-start)
 		}
 		start = end
 	}
-	return splits, done, nil
+	return st, nil
 }
 
 // shareDir is /dev/shm when it is a writable directory, else the temporary
@@ -91,15 +238,22 @@ func shareDir() string {
 	return os.TempDir()
 }
 
-func writeShared(f *os.File, schema *arrow.Schema, recs []arrow.Record) (err error) {
+// writeIPCFile writes recs to f, uncompressed, closes f and returns its size.
+func writeIPCFile(f *os.File, schema *arrow.Schema, recs []arrow.Record) (size int64, err error) {
 	defer func() {
+		if err == nil {
+			var st os.FileInfo
+			if st, err = f.Stat(); err == nil {
+				size = st.Size()
+			}
+		}
 		if cerr := f.Close(); err == nil {
 			err = cerr
 		}
 	}()
 	w, err := ipc.NewFileWriter(f, ipc.WithSchema(schema), ipc.WithAllocator(memory.DefaultAllocator))
 	if err != nil {
-		return err
+		return 0, err
 	}
 	for _, r := range recs {
 		if !r.Schema().Equal(schema) {
@@ -109,10 +263,10 @@ func writeShared(f *os.File, schema *arrow.Schema, recs []arrow.Record) (err err
 		}
 		if err := w.Write(r); err != nil {
 			w.Close()
-			return err
+			return 0, err
 		}
 	}
-	return w.Close()
+	return 0, w.Close()
 }
 
 // sameDictionaries says whether every dictionary column of a and b has the
@@ -134,6 +288,3 @@ func sameDictionaries(a, b arrow.Record) bool {
 	}
 	return true
 }
-
-// recordBytes estimates the size of a record as 8 bytes per value.
-func recordBytes(r arrow.Record) int64 { return r.NumRows() * r.NumCols() * 8 }
