@@ -329,8 +329,9 @@ func wrapErr(src string, err error) error {
 	var ee *expr.Error
 	if errors.As(err, &ee) && ee.Pos >= 0 && ee.Pos <= len(src) {
 		hint := ee.Hint
-		if name, ok := strings.CutPrefix(ee.Msg, "unknown function "); ok && hint == "" {
-			// The evaluator knows only scalar functions: suggest aggregates.
+		if name, ok := strings.CutPrefix(ee.Msg, "unknown function "); ok {
+			// The evaluator knows only scalar functions: its suggestion
+			// competes with the aggregates.
 			if n, err := strconv.Unquote(name); err == nil {
 				name = n
 			}
@@ -339,6 +340,9 @@ func wrapErr(src string, err error) error {
 				cands = append(cands, a)
 			}
 			slices.Sort(cands)
+			if s, ok := strings.CutPrefix(hint, "did you mean "); ok {
+				cands = append(cands, strings.TrimSuffix(s, "?"))
+			}
 			if s := sql.Suggest(name, cands); s != "" {
 				hint = "did you mean " + s + "?"
 			}

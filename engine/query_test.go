@@ -1116,6 +1116,7 @@ func TestSQLErrors(t *testing.T) {
 		{"unknown column in where", "SELECT id1 FROM " + x + " WHERE vv3 > 1", "vv3", "unknown column vv3", "did you mean v3?"},
 		{"unknown column in group by", "SELECT count(*) FROM " + x + " GROUP BY idd1", "idd1", "unknown column idd1", "did you mean id1?"},
 		{"unknown function", "SELECT lowr(id1) FROM " + x, "lowr", `unknown function "lowr"`, "did you mean lower?"},
+		{"misspelt aggregate", "SELECT sun(v1) FROM " + x, "sun", `unknown function "sun"`, "did you mean sum?"},
 		{"unknown aggregate", "SELECT summ(v1) FROM " + x, "summ", `unknown function "summ"`, "did you mean sum?"},
 		{"sum of strings", "SELECT sum(id1) FROM " + x, "id1)", "sum", ""},
 		{"non-grouped column", "SELECT id1, v1, sum(v2) FROM " + x + " GROUP BY id1", "v1,", "column v1 must appear in the GROUP BY clause or be used in an aggregate function", ""},
