@@ -406,33 +406,42 @@ func (a Aggregate) Final(ctx context.Context, in *arrow.Schema, parts []arrow.Re
 		return a.finalOne(ctx, b, live[0], accs, mem)
 	}
 	var ids []uint32
-	for _, rec := range live {
-		if err := ctx.Err(); err != nil {
-			return nil, err
-		}
-		n := int(rec.NumRows())
-		if cap(ids) < n {
-			ids = make([]uint32, n)
-		}
-		ids = ids[:n]
-		if err := t.Add(rec.Columns()[:nk], ids); err != nil {
-			return nil, err
-		}
-		raw := isRaw(rec, nk)
-		col := nk
-		for i, f := range b.funcs {
-			var err error
-			if raw {
-				k := len(b.args[i])
-				err = accs[i].Update(ids, t.Len(), rec.Columns()[col:col+k])
-				col += k
-			} else {
-				k := len(f.State())
-				err = accs[i].Merge(ids, t.Len(), rec.Columns()[col:col+k])
-				col += k
+	for _, whole := range live {
+		// Large partials are merged a slice at a time, so that a cancelled
+		// query stops promptly.
+		for lo := int64(0); lo < whole.NumRows(); lo += finalChunk {
+			if err := ctx.Err(); err != nil {
+				return nil, err
 			}
-			if err != nil {
-				return nil, fmt.Errorf("merge %s: %w", a.Aggs[i], err)
+			rec := whole
+			if lo > 0 || whole.NumRows() > finalChunk {
+				rec = whole.NewSlice(lo, min(lo+finalChunk, whole.NumRows()))
+				defer rec.Release()
+			}
+			n := int(rec.NumRows())
+			if cap(ids) < n {
+				ids = make([]uint32, n)
+			}
+			ids = ids[:n]
+			if err := t.Add(rec.Columns()[:nk], ids); err != nil {
+				return nil, err
+			}
+			raw := isRaw(rec, nk)
+			col := nk
+			for i, f := range b.funcs {
+				var err error
+				if raw {
+					k := len(b.args[i])
+					err = accs[i].Update(ids, t.Len(), rec.Columns()[col:col+k])
+					col += k
+				} else {
+					k := len(f.State())
+					err = accs[i].Merge(ids, t.Len(), rec.Columns()[col:col+k])
+					col += k
+				}
+				if err != nil {
+					return nil, fmt.Errorf("merge %s: %w", a.Aggs[i], err)
+				}
 			}
 		}
 	}
@@ -488,6 +497,10 @@ func releaseAll(as []arrow.Array) {
 		}
 	}
 }
+
+// finalChunk is the number of rows Final merges between checks of its
+// context.
+const finalChunk = 1 << 18
 
 // isRaw reports whether a bucket record holds passed-through rows (argument
 // columns, named r*) rather than partial states.

@@ -413,3 +413,65 @@ func TestAggregatePassthrough(t *testing.T) {
 		`{"k":null,"n":2,"s":6,"m":3,"g":null}`,
 	}, rows)
 }
+
+// TestFinalLargePartials merges partials larger than Final's slice (in
+// pieces) and equals the reference; a cancelled context stops it.
+func TestFinalLargePartials(t *testing.T) {
+	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	defer mem.AssertSize(t, 0)
+	const n = 600_000 // over two slices of 1<<18 rows
+	build := func(shift int64) arrow.Record {
+		b := array.NewRecordBuilder(mem, schema)
+		defer b.Release()
+		for i := int64(0); i < n; i++ {
+			b.Field(0).(*array.StringBuilder).Append("g" + string(rune('a'+i%7)))
+			b.Field(1).(*array.Int64Builder).Append(i + shift)
+			b.Field(2).(*array.Float64Builder).Append(float64(i % 13))
+		}
+		return b.NewRecord()
+	}
+	a := ops.Aggregate{
+		Keys: []ops.Column{{Name: "k", Expr: expr.Col("k")}},
+		Aggs: []ops.Agg{{Name: "s", Spec: agg.Spec{Func: "sum"}, Args: []*expr.Expr{expr.Col("x")}}, {Name: "n", Spec: agg.Spec{Func: "count_star"}}},
+	}
+	var parts []arrow.Record
+	for _, shift := range []int64{0, n / 2} {
+		p, err := a.NewPartial(schema, 1, mem)
+		require.NoError(t, err)
+		rec := build(shift)
+		require.NoError(t, p.Consume(context.Background(), rec))
+		rec.Release()
+		out, err := p.Finish()
+		require.NoError(t, err)
+		p.Release()
+		parts = append(parts, out[0]...)
+	}
+	defer func() {
+		for _, r := range parts {
+			r.Release()
+		}
+	}()
+	rec, err := a.Final(context.Background(), schema, parts, mem)
+	require.NoError(t, err)
+	defer rec.Release()
+	// Keys 0..1.5n-1; those in [n/2, n) were seen twice.
+	require.EqualValues(t, n+n/2, rec.NumRows())
+	keys := rec.Column(0).(*array.Int64)
+	var counts [3]int64 // keys by how many times they were seen
+	for i := 0; i < keys.Len(); i++ {
+		k := keys.Value(i)
+		c := rec.Column(2).(*array.Int64).Value(i)
+		want := int64(1)
+		if k >= n/2 && k < n {
+			want = 2
+		}
+		require.Equal(t, want, c, "key %d", k)
+		counts[c]++
+	}
+	require.EqualValues(t, n/2, counts[2])
+
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	_, err = a.Final(ctx, schema, parts, mem)
+	require.ErrorIs(t, err, context.Canceled)
+}
