@@ -7,6 +7,7 @@ import (
 	"io"
 	"reflect"
 	"runtime"
+	"runtime/debug"
 	"strings"
 	"unsafe"
 
@@ -98,9 +99,34 @@ func NewWriter(w io.Writer, schema *arrow.Schema, opts WriteOptions) (*Writer, e
 		pq.Compression(codec),
 		pq.DictionaryMaxBytes(cmp.Or(opts.DictionaryMaxBytes, defaultDictionaryMaxBytes)),
 		pq.DataPageStatistics(false), // chunk statistics and the page index remain
-		pq.CreatedBy("dfq", "", ""),
+		createdBy(writerName()),
 	)
 	return pw, nil
+}
+
+// createdBy sets the file's created_by as is (parquet-go's CreatedBy option
+// insists on "APP version V(build B)" even when V and B are unknown).
+type createdBy string
+
+func (c createdBy) ConfigureWriter(cfg *pq.WriterConfig) { cfg.CreatedBy = string(c) }
+
+// writerName is "dfq", with the module version and VCS revision when the
+// binary records them, as in "dfq version v1.2.0 (build 0123abcd)".
+func writerName() string {
+	name := "dfq"
+	bi, ok := debug.ReadBuildInfo()
+	if !ok {
+		return name
+	}
+	if v := bi.Main.Version; v != "" && v != "(devel)" {
+		name += " version " + v
+	}
+	for _, s := range bi.Settings {
+		if s.Key == "vcs.revision" && s.Value != "" {
+			name += " (build " + s.Value[:min(8, len(s.Value))] + ")"
+		}
+	}
+	return name
 }
 
 func codecOf(name string) (compress.Codec, error) {
