@@ -112,6 +112,21 @@ func resize[T any](s []T, n int, init T) []T {
 	return s
 }
 
+// resizeZero is resize with zero-valued new elements, which growing gets
+// from make and reslicing from the never-written tail (lengths only grow).
+func resizeZero[T any](s []T, n int) []T {
+	old := len(s)
+	if n <= old {
+		return s
+	}
+	if n > cap(s) {
+		grown := make([]T, n, max(n, 2*cap(s)))
+		copy(grown, s)
+		return grown
+	}
+	return s[:n]
+}
+
 // mask is the validity of a column: bits == nil means no NULLs.
 type mask struct {
 	bits []byte

@@ -25,7 +25,11 @@
 // Inner loops are generic over the physical value type and dispatched once per
 // batch. Per-group state is a slice of small structs indexed by group id, grown
 // amortised; NULL rows are compacted out before the loop, so each kernel has
-// one NULL-free form. A utf8 argument may arrive as a dictionary array; min and
+// one NULL-free form. Scattered per-row updates are bound by cache misses on
+// that state, so count, sum and avg update a narrower in-memory layout (uint32
+// counts; integer sums as wrapping int64 plus carries kept only once a sum
+// overflows) and switch for good to the wide one on Merge or before a count
+// could pass MaxUint32; the declared partial states are the same either way. A utf8 argument may arrive as a dictionary array; min and
 // max then work on dictionary codes ranked once per batch.
 //
 // Accumulator state lives on the Go heap (Bytes reports its size); arrays

@@ -84,11 +84,22 @@ type i128 struct {
 }
 
 // intSumAcc sums integers or decimals exactly in 128 bits.
+//
+// Integer updates use a narrow layout of 12 bytes per group: the sum modulo
+// 2^64 as a wrapping int64 (s) and a uint32 count (cnt). The carries of int64
+// overflows go to ovf, allocated at the first one, so the exact sum of group
+// g is s[g] + ovf[g]*2^64. Decimals, Merge and counts that might pass
+// MaxUint32 use the wide layout st (i128), to which the narrow one converts
+// once.
 type intSumAcc struct {
 	f     *fn
 	avg   bool
 	dec   bool
 	scale int32
+	lim   narrowing
+	s     []int64
+	ovf   []int64
+	cnt   []uint32
 	st    []i128
 	gbuf  []uint32
 	vbuf  []uint64
@@ -99,25 +110,28 @@ func (a *intSumAcc) Update(groups []uint32, n int, args []arrow.Array) error {
 	if err := a.f.checkUpdate(groups, n, args); err != nil {
 		return err
 	}
-	a.st = resize(a.st, n, i128{})
+	if a.dec || !a.lim.admit(len(groups)) {
+		a.widen()
+	}
+	a.resize(n)
 	var err error
 	switch args[0].DataType().ID() {
 	case arrow.INT8:
-		err = sumInts[int8](a, groups, args[0])
+		err = sumInts[int8](a, groups, args[0], false)
 	case arrow.INT16:
-		err = sumInts[int16](a, groups, args[0])
+		err = sumInts[int16](a, groups, args[0], false)
 	case arrow.INT32:
-		err = sumInts[int32](a, groups, args[0])
+		err = sumInts[int32](a, groups, args[0], false)
 	case arrow.INT64:
-		err = sumInts[int64](a, groups, args[0])
+		err = sumInts[int64](a, groups, args[0], false)
 	case arrow.UINT8:
-		err = sumUints[uint8](a, groups, args[0])
+		err = sumInts[uint8](a, groups, args[0], false)
 	case arrow.UINT16:
-		err = sumUints[uint16](a, groups, args[0])
+		err = sumInts[uint16](a, groups, args[0], false)
 	case arrow.UINT32:
-		err = sumUints[uint32](a, groups, args[0])
+		err = sumInts[uint32](a, groups, args[0], false)
 	case arrow.UINT64:
-		err = sumUints[uint64](a, groups, args[0])
+		err = sumInts[uint64](a, groups, args[0], true)
 	case arrow.DECIMAL128:
 		v, m, verr := colValues[decimal128.Num](args[0], &a.mbuf)
 		if verr != nil {
@@ -131,6 +145,76 @@ func (a *intSumAcc) Update(groups []uint32, n int, args []arrow.Array) error {
 	return err
 }
 
+// resize makes room for n groups in the current layout.
+func (a *intSumAcc) resize(n int) {
+	if a.lim.wide {
+		a.st = resizeZero(a.st, n)
+		return
+	}
+	a.s = resizeZero(a.s, n)
+	a.cnt = resizeZero(a.cnt, n)
+	if a.ovf != nil {
+		a.ovf = resizeZero(a.ovf, n)
+	}
+}
+
+// widen converts the narrow layout to the wide one, for good.
+func (a *intSumAcc) widen() {
+	if a.lim.wide {
+		return
+	}
+	a.lim.wide = true
+	st := make([]i128, len(a.s), cap(a.s))
+	for g := range st {
+		st[g] = a.narrowAt(g)
+	}
+	a.st, a.s, a.cnt, a.ovf = st, nil, nil, nil
+}
+
+// narrowAt is group g's state in the narrow layout.
+func (a *intSumAcc) narrowAt(g int) i128 {
+	s := a.s[g]
+	hi := s >> 63
+	if a.ovf != nil {
+		hi += a.ovf[g]
+	}
+	return i128{lo: uint64(s), hi: hi, n: int64(a.cnt[g])}
+}
+
+// at is group g's state in either layout.
+func (a *intSumAcc) at(g int) i128 {
+	if a.lim.wide {
+		return a.st[g]
+	}
+	return a.narrowAt(g)
+}
+
+func (a *intSumAcc) groups() int {
+	if a.lim.wide {
+		return len(a.st)
+	}
+	return len(a.s)
+}
+
+// carry records that adding x (as uint64 when u64) to group g's narrow sum
+// old overflowed int64.
+func (a *intSumAcc) carry(g uint32, old, x int64, u64 bool) {
+	if a.ovf == nil {
+		a.ovf = make([]int64, len(a.s), cap(a.s))
+	}
+	sum := old + x
+	if (old^sum)&(x^sum) < 0 {
+		if x < 0 {
+			a.ovf[g]--
+		} else {
+			a.ovf[g]++
+		}
+	}
+	if u64 && x < 0 {
+		a.ovf[g]++ // x stood for x + 2^64
+	}
+}
+
 // colValues returns a primitive column's values and validity.
 func colValues[T any](col arrow.Array, mbuf *[]byte) ([]T, mask, error) {
 	v, err := values[T](col)
@@ -141,45 +225,48 @@ func colValues[T any](col arrow.Array, mbuf *[]byte) ([]T, mask, error) {
 	return v, m, err
 }
 
-func sumInts[T int8 | int16 | int32 | int64](a *intSumAcc, groups []uint32, col arrow.Array) error {
+// sumInts adds an integer column; u64 says T is uint64, whose values past
+// MaxInt64 read as negative int64.
+func sumInts[T int8 | int16 | int32 | int64 | uint8 | uint16 | uint32 | uint64](a *intSumAcc, groups []uint32, col arrow.Array, u64 bool) error {
 	v, m, err := colValues[T](col, &a.mbuf)
 	if err != nil {
 		return a.f.errorf("update: %v", err)
 	}
 	groups, v = dropNulls(groups, v, m, &a.gbuf, &a.vbuf)
-	st := a.st
 	v = v[:len(groups)]
-	for i, g := range groups {
-		if int(g) >= len(st) {
-			return a.f.badGroup(g, len(st))
+	if a.lim.wide {
+		st := a.st
+		for i, g := range groups {
+			if int(g) >= len(st) {
+				return a.f.badGroup(g, len(st))
+			}
+			e := &st[g]
+			x := int64(v[i])
+			lo, c := bits.Add64(e.lo, uint64(x), 0)
+			e.lo = lo
+			if u64 {
+				e.hi += int64(c)
+			} else {
+				e.hi += x>>63 + int64(c)
+			}
+			e.n++
 		}
-		e := &st[g]
+		return nil
+	}
+	s := a.s
+	cnt := a.cnt[:len(s)]
+	for i, g := range groups {
+		if int(g) >= len(s) {
+			return a.f.badGroup(g, len(s))
+		}
 		x := int64(v[i])
-		lo, c := bits.Add64(e.lo, uint64(x), 0)
-		e.lo = lo
-		e.hi += x>>63 + int64(c)
-		e.n++
-	}
-	return nil
-}
-
-func sumUints[T uint8 | uint16 | uint32 | uint64](a *intSumAcc, groups []uint32, col arrow.Array) error {
-	v, m, err := colValues[T](col, &a.mbuf)
-	if err != nil {
-		return a.f.errorf("update: %v", err)
-	}
-	groups, v = dropNulls(groups, v, m, &a.gbuf, &a.vbuf)
-	st := a.st
-	v = v[:len(groups)]
-	for i, g := range groups {
-		if int(g) >= len(st) {
-			return a.f.badGroup(g, len(st))
+		old := s[g]
+		sum := old + x
+		if (old^sum)&(x^sum) < 0 || (u64 && x < 0) {
+			a.carry(g, old, x, u64)
 		}
-		e := &st[g]
-		lo, c := bits.Add64(e.lo, uint64(v[i]), 0)
-		e.lo = lo
-		e.hi += int64(c)
-		e.n++
+		s[g] = sum
+		cnt[g]++
 	}
 	return nil
 }
@@ -219,7 +306,8 @@ func (a *intSumAcc) Merge(groups []uint32, n int, state []arrow.Array) error {
 	if err := noNulls(a.f, state); err != nil {
 		return err
 	}
-	a.st = resize(a.st, n, i128{})
+	a.widen()
+	a.resize(n)
 	v, err := values[decimal128.Num](state[0])
 	if err != nil {
 		return a.f.errorf("merge: %v", err)
@@ -242,9 +330,11 @@ func noNulls(f *fn, state []arrow.Array) error {
 }
 
 func (a *intSumAcc) State(mem memory.Allocator) ([]arrow.Array, error) {
-	s := newOut[decimal128.Num](mem, len(a.st))
-	c := newOut[int64](mem, len(a.st))
-	for i, e := range a.st {
+	ng := a.groups()
+	s := newOut[decimal128.Num](mem, ng)
+	c := newOut[int64](mem, ng)
+	for i := range ng {
+		e := a.at(i)
 		s.vals[i] = decimal128.New(e.hi, e.lo)
 		c.vals[i] = e.n
 	}
@@ -252,9 +342,11 @@ func (a *intSumAcc) State(mem memory.Allocator) ([]arrow.Array, error) {
 }
 
 func (a *intSumAcc) Final(mem memory.Allocator) (arrow.Array, error) {
+	ng := a.groups()
 	if a.avg {
-		o := newOut[float64](mem, len(a.st))
-		for i, e := range a.st {
+		o := newOut[float64](mem, ng)
+		for i := range ng {
+			e := a.at(i)
 			if e.n == 0 {
 				o.null(i)
 				continue
@@ -273,7 +365,7 @@ func (a *intSumAcc) Final(mem memory.Allocator) (arrow.Array, error) {
 		return o.array(a.f.result), nil
 	}
 	if a.dec {
-		o := newOut[decimal128.Num](mem, len(a.st))
+		o := newOut[decimal128.Num](mem, ng)
 		for i, e := range a.st {
 			if e.n == 0 {
 				o.null(i)
@@ -288,8 +380,9 @@ func (a *intSumAcc) Final(mem memory.Allocator) (arrow.Array, error) {
 		}
 		return o.array(a.f.result), nil
 	}
-	o := newOut[int64](mem, len(a.st))
-	for i, e := range a.st {
+	o := newOut[int64](mem, ng)
+	for i := range ng {
+		e := a.at(i)
 		if e.n == 0 {
 			o.null(i)
 			continue
@@ -304,10 +397,13 @@ func (a *intSumAcc) Final(mem memory.Allocator) (arrow.Array, error) {
 }
 
 func (a *intSumAcc) Bytes() int64 {
-	return int64(cap(a.st))*24 + int64(cap(a.gbuf))*4 + int64(cap(a.vbuf))*8 + int64(cap(a.mbuf))
+	return int64(cap(a.st))*24 + int64(cap(a.s)+cap(a.ovf))*8 + int64(cap(a.cnt))*4 +
+		int64(cap(a.gbuf))*4 + int64(cap(a.vbuf))*8 + int64(cap(a.mbuf))
 }
 
-func (a *intSumAcc) Release() { a.st, a.gbuf, a.vbuf, a.mbuf = nil, nil, nil, nil }
+func (a *intSumAcc) Release() {
+	a.st, a.s, a.ovf, a.cnt, a.gbuf, a.vbuf, a.mbuf = nil, nil, nil, nil, nil, nil, nil
+}
 
 // fsum is a compensated float sum: the total is s + c.
 type fsum struct {
@@ -322,10 +418,19 @@ func (e fsum) total() float64 {
 	return e.s + e.c
 }
 
-// floatSumAcc sums floats with Neumaier compensation.
+// fpair is the sum and compensation of a narrow float sum.
+type fpair struct{ s, c float64 }
+
+// floatSumAcc sums floats with Neumaier compensation. Updates use a narrow
+// layout of 20 bytes per group, sum and compensation (sc) and a uint32 count
+// (cnt); Merge and counts that might pass MaxUint32 use the wide layout st,
+// to which the narrow one converts once.
 type floatSumAcc struct {
 	f    *fn
 	avg  bool
+	lim  narrowing
+	sc   []fpair
+	cnt  []uint32
 	st   []fsum
 	gbuf []uint32
 	vbuf []uint64
@@ -336,11 +441,51 @@ func (a *floatSumAcc) Update(groups []uint32, n int, args []arrow.Array) error {
 	if err := a.f.checkUpdate(groups, n, args); err != nil {
 		return err
 	}
-	a.st = resize(a.st, n, fsum{})
+	if !a.lim.admit(len(groups)) {
+		a.widen()
+	}
+	a.resize(n)
 	if args[0].DataType().ID() == arrow.FLOAT32 {
 		return sumFloats[float32](a, groups, args[0])
 	}
 	return sumFloats[float64](a, groups, args[0])
+}
+
+func (a *floatSumAcc) resize(n int) {
+	if a.lim.wide {
+		a.st = resizeZero(a.st, n)
+		return
+	}
+	a.sc = resizeZero(a.sc, n)
+	a.cnt = resizeZero(a.cnt, n)
+}
+
+// widen converts the narrow layout to the wide one, for good.
+func (a *floatSumAcc) widen() {
+	if a.lim.wide {
+		return
+	}
+	a.lim.wide = true
+	st := make([]fsum, len(a.sc), cap(a.sc))
+	for g, p := range a.sc {
+		st[g] = fsum{s: p.s, c: p.c, n: int64(a.cnt[g])}
+	}
+	a.st, a.sc, a.cnt = st, nil, nil
+}
+
+// at is group g's state in either layout.
+func (a *floatSumAcc) at(g int) fsum {
+	if a.lim.wide {
+		return a.st[g]
+	}
+	return fsum{s: a.sc[g].s, c: a.sc[g].c, n: int64(a.cnt[g])}
+}
+
+func (a *floatSumAcc) groups() int {
+	if a.lim.wide {
+		return len(a.st)
+	}
+	return len(a.sc)
 }
 
 func sumFloats[T float32 | float64](a *floatSumAcc, groups []uint32, col arrow.Array) error {
@@ -349,19 +494,36 @@ func sumFloats[T float32 | float64](a *floatSumAcc, groups []uint32, col arrow.A
 		return a.f.errorf("update: %v", err)
 	}
 	groups, v = dropNulls(groups, v, m, &a.gbuf, &a.vbuf)
-	st := a.st
 	v = v[:len(groups)]
-	for i, g := range groups {
-		if int(g) >= len(st) {
-			return a.f.badGroup(g, len(st))
+	if a.lim.wide {
+		st := a.st
+		for i, g := range groups {
+			if int(g) >= len(st) {
+				return a.f.badGroup(g, len(st))
+			}
+			e := &st[g]
+			x := float64(v[i])
+			t := e.s + x
+			bp := t - e.s
+			e.c += (e.s - (t - bp)) + (x - bp)
+			e.s = t
+			e.n++
 		}
-		e := &st[g]
+		return nil
+	}
+	sc := a.sc
+	cnt := a.cnt[:len(sc)]
+	for i, g := range groups {
+		if int(g) >= len(sc) {
+			return a.f.badGroup(g, len(sc))
+		}
+		e := &sc[g]
 		x := float64(v[i])
 		t := e.s + x
 		bp := t - e.s
 		e.c += (e.s - (t - bp)) + (x - bp)
 		e.s = t
-		e.n++
+		cnt[g]++
 	}
 	return nil
 }
@@ -373,7 +535,8 @@ func (a *floatSumAcc) Merge(groups []uint32, n int, state []arrow.Array) error {
 	if err := noNulls(a.f, state); err != nil {
 		return err
 	}
-	a.st = resize(a.st, n, fsum{})
+	a.widen()
+	a.resize(n)
 	s, err1 := values[float64](state[0])
 	c, err2 := values[float64](state[1])
 	cnt, err3 := values[int64](state[2])
@@ -407,18 +570,22 @@ func firstErr(errs ...error) error {
 }
 
 func (a *floatSumAcc) State(mem memory.Allocator) ([]arrow.Array, error) {
-	s := newOut[float64](mem, len(a.st))
-	c := newOut[float64](mem, len(a.st))
-	cnt := newOut[int64](mem, len(a.st))
-	for i, e := range a.st {
+	ng := a.groups()
+	s := newOut[float64](mem, ng)
+	c := newOut[float64](mem, ng)
+	cnt := newOut[int64](mem, ng)
+	for i := range ng {
+		e := a.at(i)
 		s.vals[i], c.vals[i], cnt.vals[i] = e.s, e.c, e.n
 	}
 	return []arrow.Array{s.array(a.f.state[0]), c.array(a.f.state[1]), cnt.array(a.f.state[2])}, nil
 }
 
 func (a *floatSumAcc) Final(mem memory.Allocator) (arrow.Array, error) {
-	o := newOut[float64](mem, len(a.st))
-	for i, e := range a.st {
+	ng := a.groups()
+	o := newOut[float64](mem, ng)
+	for i := range ng {
+		e := a.at(i)
 		switch {
 		case e.n == 0:
 			o.null(i)
@@ -432,7 +599,10 @@ func (a *floatSumAcc) Final(mem memory.Allocator) (arrow.Array, error) {
 }
 
 func (a *floatSumAcc) Bytes() int64 {
-	return int64(cap(a.st))*24 + int64(cap(a.gbuf))*4 + int64(cap(a.vbuf))*8 + int64(cap(a.mbuf))
+	return int64(cap(a.st))*24 + int64(cap(a.sc))*16 + int64(cap(a.cnt))*4 +
+		int64(cap(a.gbuf))*4 + int64(cap(a.vbuf))*8 + int64(cap(a.mbuf))
 }
 
-func (a *floatSumAcc) Release() { a.st, a.gbuf, a.vbuf, a.mbuf = nil, nil, nil, nil }
+func (a *floatSumAcc) Release() {
+	a.st, a.sc, a.cnt, a.gbuf, a.vbuf, a.mbuf = nil, nil, nil, nil, nil, nil
+}

@@ -18,16 +18,56 @@ func validity(a arrow.Array) ([]byte, int) {
 	return a.NullBitmapBytes(), a.Data().Offset()
 }
 
+// eagerRatio bounds the dictionaries resolved eagerly: a new dictionary with
+// at most eagerRatio entries per row of the batch that brings it is resolved
+// whole, in blocks whose cache misses overlap. Larger ones (an Arrow IPC
+// stream may share one big dictionary between all its batches) are resolved
+// lazily, entry by entry as rows use them.
+const eagerRatio = 4
+
+// useDict makes d's dictionary column c's cached dictionary, keeping the
+// cache when it is the same dictionary as last time, and resolves a new one
+// eagerly when it is small enough for a batch of rows rows.
+//
+// In a single-key table group ids are string ids, given in first-seen row
+// order, so only entries already interned are resolved then; new entries and
+// NULL are left to the rows that use them.
+func (t *Table) useDict(c *column, d *array.Dictionary, rows int) error {
+	fresh, err := c.useDict(d)
+	if err != nil || !fresh {
+		return err
+	}
+	n := len(c.dictIDs)
+	if n == 0 || n > eagerRatio*rows {
+		return nil
+	}
+	valid, off := validity(c.dict)
+	if t.mode != modeBytes {
+		c.strs.resolveDict(c.dOffs, c.dData, valid, off, true, nullMark, c.dictIDs)
+		return nil
+	}
+	if c.strs.count == 0 {
+		return nil
+	}
+	var nullV uint32
+	if t.nullGroup >= 0 {
+		nullV = uint32(t.nullGroup) + 1
+	}
+	c.strs.resolveDict(c.dOffs, c.dData, valid, off, false, nullV, c.dictIDs)
+	return nil
+}
+
 // useDict makes d's dictionary the column's cached dictionary, keeping the
-// cache when it is the same dictionary as last time.
-func (c *column) useDict(d *array.Dictionary) error {
+// cache when it is the same dictionary as last time. It reports whether the
+// dictionary is new (its entries are all unresolved).
+func (c *column) useDict(d *array.Dictionary) (bool, error) {
 	vals := d.Dictionary()
 	if c.dict != nil && sameArray(c.dict, vals) {
-		return nil
+		return false, nil
 	}
 	offs, data, err := bytesView(vals.Data())
 	if err != nil {
-		return fmt.Errorf("dictionary: %w", err)
+		return false, fmt.Errorf("dictionary: %w", err)
 	}
 	if c.dict != nil {
 		c.dict.Release()
@@ -42,7 +82,7 @@ func (c *column) useDict(d *array.Dictionary) error {
 		clear(c.dictIDs)
 	}
 	c.dictGen++
-	return nil
+	return true, nil
 }
 
 // sameArray reports whether a and b view the same buffers the same way. a is
@@ -71,6 +111,12 @@ func sameArray(a, b arrow.Array) bool {
 // its id+1, or for a NULL entry nullMark (several keys) or the NULL group's
 // id+1 (single key).
 func (t *Table) resolve(c *column, code int) uint32 {
+	b := c.dData[c.dOffs[code]:c.dOffs[code+1]]
+	return t.resolveHashed(c, code, hashBytes(b))
+}
+
+// resolveHashed is resolve with the entry's hashBytes h given.
+func (t *Table) resolveHashed(c *column, code int, h uint64) uint32 {
 	var v uint32
 	if c.dict.IsNull(code) {
 		v = nullMark
@@ -78,8 +124,7 @@ func (t *Table) resolve(c *column, code int) uint32 {
 			v = t.nullID() + 1
 		}
 	} else {
-		b := c.dData[c.dOffs[code]:c.dOffs[code+1]]
-		v = c.strs.intern(b, hashBytes(b)) + 1
+		v = c.strs.intern(c.dData[c.dOffs[code]:c.dOffs[code+1]], h) + 1
 	}
 	c.dictIDs[code] = v
 	return v
@@ -94,7 +139,7 @@ func (t *Table) addBytes(a arrow.Array, ids []uint32) error {
 	c := &t.cols[0]
 	defer func() { t.n = c.strs.len() }()
 	if d, ok := a.(*array.Dictionary); ok {
-		if err := c.useDict(d); err != nil {
+		if err := t.useDict(c, d, len(ids)); err != nil {
 			return err
 		}
 		switch x := d.Indices().(type) {
@@ -147,23 +192,78 @@ func decimalBytes(a arrow.Array) ([]byte, error) {
 	return bufs[1].Bytes()[lo:hi], nil
 }
 
+// addDictSingle looks every row's code up in the column's dictionary cache.
+// Rows whose code is not resolved yet (and NULL rows before the NULL group
+// exists) are collected and resolved afterwards, in row order so that new
+// groups keep first-seen order, in blocks whose cache misses overlap.
 func addDictSingle[I integer](t *Table, c *column, codes []I, a arrow.Array, ids []uint32) error {
 	codes = codes[:len(ids)]
 	valid, off := validity(a)
 	m := c.dictIDs
-	for i, code := range codes {
-		if valid != nil && !bitutil.BitIsSet(valid, off+i) {
-			ids[i] = t.nullID()
-			continue
+	miss := t.miss[:0]
+	if valid == nil {
+		for i, code := range codes {
+			if uint64(code) >= uint64(len(m)) {
+				return codeError(i, int64(code), len(m))
+			}
+			g := m[code]
+			ids[i] = g - 1
+			if g == 0 {
+				miss = append(miss, uint32(i))
+			}
 		}
-		if uint64(code) >= uint64(len(m)) {
-			return codeError(i, int64(code), len(m))
+	} else {
+		for i, code := range codes {
+			if !bitutil.BitIsSet(valid, off+i) {
+				ids[i] = uint32(t.nullGroup)
+				if t.nullGroup < 0 {
+					miss = append(miss, uint32(i))
+				}
+				continue
+			}
+			if uint64(code) >= uint64(len(m)) {
+				return codeError(i, int64(code), len(m))
+			}
+			g := m[code]
+			ids[i] = g - 1
+			if g == 0 {
+				miss = append(miss, uint32(i))
+			}
 		}
-		g := m[code]
-		if g == 0 {
-			g = t.resolve(c, int(code))
-		}
-		ids[i] = g - 1
+	}
+	t.miss = miss
+	if len(miss) > 0 {
+		resolveMisses(t, c, codes, valid, off, miss, ids)
 	}
 	return nil
+}
+
+// resolveMisses resolves the rows listed in miss (see addDictSingle).
+func resolveMisses[I integer](t *Table, c *column, codes []I, valid []byte, off int, miss []uint32, ids []uint32) {
+	var hs [blk]uint64
+	m := c.dictIDs
+	for base := 0; base < len(miss); base += blk {
+		rows := miss[base:min(base+blk, len(miss))]
+		for k, i := range rows {
+			if valid != nil && !bitutil.BitIsSet(valid, off+int(i)) {
+				hs[k] = 0
+				continue
+			}
+			code := int(codes[i])
+			hs[k] = hashBytes(c.dData[c.dOffs[code]:c.dOffs[code+1]])
+		}
+		c.strs.warm(hs[:len(rows)])
+		for k, i := range rows {
+			if valid != nil && !bitutil.BitIsSet(valid, off+int(i)) {
+				ids[i] = t.nullID()
+				continue
+			}
+			code := int(codes[i])
+			g := m[code]
+			if g == 0 {
+				g = t.resolveHashed(c, code, hs[k])
+			}
+			ids[i] = g - 1
+		}
+	}
 }

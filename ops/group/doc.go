@@ -18,11 +18,16 @@
 //     64-bit key values;
 //   - one string-like key: an interning table over one byte arena, whose ids
 //     are the group ids; a dictionary-encoded batch resolves each dictionary
-//     entry once, on first use, so each row costs one array lookup (and the
-//     resolution is kept while following batches share the dictionary);
+//     entry once, so each row costs one array lookup (and the resolution is
+//     kept while following batches share the dictionary). A new dictionary
+//     of at most a few entries per batch row has its already-interned entries
+//     resolved up front, in blocks whose cache misses overlap; the rest are
+//     collected from the rows that use them and resolved after the row loop,
+//     in blocks and in row order, so new groups keep first-seen order;
 //   - several keys: each column is reduced to one 64-bit word per row (value
 //     bits, or the id of the string in the column's interning table) plus NULL
 //     bit words, and the packed tuple is looked up in an open-addressing table.
+//     A new small dictionary is interned whole, in blocks, up front;
 //     When every column has a small domain in the batch (small dictionaries,
 //     narrow integer ranges), rows are first mapped to a dense code tuple, and
 //     each distinct tuple is looked up once.

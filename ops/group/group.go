@@ -85,6 +85,7 @@ type Table struct {
 	row        []uint64
 	scratch    []uint64
 	ids32      []uint32
+	miss       []uint32 // modeBytes dictionary batches: rows to resolve
 	memo       []uint32 // modeMulti, small-domain batches: code tuple -> id+1
 	memoKey    []int64  // per column: dictionary generation and -1, or value range
 	memoOK     bool
@@ -390,7 +391,7 @@ func (t *Table) Bytes() int64 {
 	for _, c := range t.cw {
 		n += int64(8 * cap(c))
 	}
-	n += int64(8*cap(t.scratch) + 4*cap(t.memo) + 4*cap(t.ids32))
+	n += int64(8*cap(t.scratch) + 4*cap(t.memo) + 4*cap(t.ids32) + 4*cap(t.miss))
 	return n
 }
 
@@ -415,7 +416,7 @@ func (t *Table) Release() {
 		}
 		c.dictIDs = nil
 	}
-	t.cw, t.row, t.scratch, t.memo, t.ids32 = nil, nil, nil, nil, nil
+	t.cw, t.row, t.scratch, t.memo, t.ids32, t.miss = nil, nil, nil, nil, nil, nil
 	t.n = 0
 	t.nullGroup = -1
 }

@@ -48,7 +48,7 @@ func (t *Table) fill(j int, a arrow.Array) error {
 	nulls, bit := t.cw[len(t.cols)+j/64], uint64(1)<<(j%64)
 	valid, off := validity(a)
 	if d, ok := a.(*array.Dictionary); ok {
-		if err := c.useDict(d); err != nil {
+		if err := t.useDict(c, d, len(dst)); err != nil {
 			return err
 		}
 		switch x := d.Indices().(type) {
@@ -278,7 +278,7 @@ func (t *Table) tryMemo(keys []arrow.Array, ids []uint32) ([]bool, error) {
 			stride *= int(t.memoKey[2*j+1]-bases[j]) + 2
 			continue
 		}
-		if err := c.useDict(d); err != nil {
+		if err := t.useDict(c, d, n); err != nil {
 			return nil, fmt.Errorf("key column %d: %w", j, err)
 		}
 		if gen := int64(c.dictGen); t.memoKey[2*j] != gen || t.memoKey[2*j+1] != -1 {

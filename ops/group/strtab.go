@@ -66,6 +66,56 @@ func (s *strTable) intern(b []byte, h uint64) uint32 {
 	}
 }
 
+// find returns the id of b, whose hashBytes is h, plus one, or 0 when b is
+// not interned.
+func (s *strTable) find(b []byte, h uint64) uint32 {
+	slots := s.slots
+	mask := uint64(len(slots) - 1)
+	pos := h >> s.shift
+	for {
+		sl := slots[pos]
+		if sl == 0 {
+			return 0
+		}
+		if (sl^h)&hiMask == 0 {
+			id := uint32(sl) - 1
+			o := s.offs.s
+			if string(s.arena.s[o[id]:o[id+1]]) == string(b) {
+				return id + 1
+			}
+		}
+		pos = (pos + 1) & mask
+	}
+}
+
+// resolveDict maps the entries of a string dictionary (offs, data, validity
+// valid at off) to id+1 in dst, in blocks whose cache misses overlap. With
+// insert, new entries are interned; without, they are left 0. NULL entries
+// get nullV.
+func (s *strTable) resolveDict(offs []int32, data, valid []byte, off int, insert bool, nullV uint32, dst []uint32) {
+	var hs [blk]uint64
+	n := len(dst)
+	for base := 0; base < n; base += blk {
+		end := min(base+blk, n)
+		for i := base; i < end; i++ {
+			hs[i-base] = hashBytes(data[offs[i]:offs[i+1]])
+		}
+		s.warm(hs[:end-base])
+		for i := base; i < end; i++ {
+			if valid != nil && !bitutil.BitIsSet(valid, off+i) {
+				dst[i] = nullV
+				continue
+			}
+			b := data[offs[i]:offs[i+1]]
+			if insert {
+				dst[i] = s.intern(b, hs[i-base]) + 1
+			} else {
+				dst[i] = s.find(b, hs[i-base])
+			}
+		}
+	}
+}
+
 // warm loads the home slots and first bytes of the strings hashed by hs.
 func (s *strTable) warm(hs []uint64) {
 	slots, shift, offs, arena := s.slots, s.shift, s.offs.s, s.arena.s
