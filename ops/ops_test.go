@@ -475,3 +475,90 @@ func TestFinalLargePartials(t *testing.T) {
 	_, err = a.Final(ctx, schema, parts, mem)
 	require.ErrorIs(t, err, context.Canceled)
 }
+
+// TestAggregatePassthroughStringKeys: passed-through rows with string keys,
+// plain and dictionary-encoded with a different dictionary per batch (as
+// Parquet row groups give), with NULLs, alone and with a second key, give
+// the same groups as plain grouping.
+func TestAggregatePassthroughStringKeys(t *testing.T) {
+	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	defer mem.AssertSize(t, 0)
+	dictOf := func(rec arrow.Record, shuffle bool) arrow.Record {
+		g := rec.Column(0).(*array.String)
+		dt := &arrow.DictionaryType{IndexType: arrow.PrimitiveTypes.Int32, ValueType: arrow.BinaryTypes.String}
+		b := array.NewDictionaryBuilder(mem, dt).(*array.BinaryDictionaryBuilder)
+		defer b.Release()
+		if shuffle {
+			// Another order of entries, and one no row uses.
+			vals := fromStrings(mem, "zz", "c", "b", "a")
+			require.NoError(t, b.InsertStringDictValues(vals.(*array.String)))
+			vals.Release()
+		}
+		for i := 0; i < g.Len(); i++ {
+			if g.IsNull(i) {
+				b.AppendNull()
+			} else {
+				require.NoError(t, b.AppendString(g.Value(i)))
+			}
+		}
+		d := b.NewArray()
+		defer d.Release()
+		f := append([]arrow.Field(nil), rec.Schema().Fields()...)
+		f[0].Type = dt
+		return array.NewRecord(arrow.NewSchema(f, nil), []arrow.Array{d, rec.Column(1), rec.Column(2)}, rec.NumRows())
+	}
+	for _, keys := range [][]string{{"g"}, {"g", "k"}} {
+		var cols []ops.Column
+		for _, k := range keys {
+			cols = append(cols, ops.Column{Name: k, Expr: expr.Col(k)})
+		}
+		a := ops.Aggregate{Keys: cols, Aggs: []ops.Agg{
+			{Name: "n", Spec: agg.Spec{Func: "count_star"}},
+			{Name: "s", Spec: agg.Spec{Func: "sum"}, Args: []*expr.Expr{expr.Col("x")}},
+		}}
+		run := func(buckets int, pass bool) []string {
+			if pass {
+				defer ops.SetPassCheckRows(1)()
+			}
+			p, err := a.NewPartial(schema, buckets, mem)
+			require.NoError(t, err)
+			for i, rec := range records(t, mem, data1, data2, data1, data2, data1) {
+				in := rec
+				if i > 0 {
+					in = dictOf(rec, i%2 == 0)
+					rec.Release()
+				}
+				require.NoError(t, p.Consume(context.Background(), in))
+				in.Release()
+			}
+			out, err := p.Finish()
+			require.NoError(t, err)
+			p.Release()
+			var rows []string
+			for _, bucket := range out {
+				if len(bucket) == 0 {
+					continue
+				}
+				rec, err := a.Final(context.Background(), schema, bucket, mem)
+				require.NoError(t, err)
+				rows = append(rows, recordJSON(t, rec)...)
+				rec.Release()
+				for _, r := range bucket {
+					r.Release()
+				}
+			}
+			sortStrings(rows)
+			return rows
+		}
+		want := run(1, false)
+		require.NotEmpty(t, want)
+		require.Equal(t, want, run(3, true), "keys %v", keys)
+	}
+}
+
+func fromStrings(mem memory.Allocator, vs ...string) arrow.Array {
+	b := array.NewStringBuilder(mem)
+	defer b.Release()
+	b.AppendValues(vs, nil)
+	return b.NewArray()
+}
