@@ -238,12 +238,15 @@ func runStage(ctx context.Context, st *plan.Stage, parts []partition, cfg Config
 			o.release()
 		}
 	}()
-	for i, s := range sinks {
-		b, err := s.finish(ctx)
-		if err != nil {
-			return nil, err
-		}
+	// Each worker's sink builds its output (group keys, states, buckets) in
+	// parallel with the others'.
+	err = forEach(ctx, workers, len(sinks), func(ctx context.Context, _, i int) error {
+		b, err := sinks[i].finish(ctx)
 		outs[i] = b
+		return err
+	})
+	if err != nil {
+		return nil, err
 	}
 	return merge(ctx, st, outs, cfg, stats)
 }
