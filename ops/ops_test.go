@@ -390,23 +390,7 @@ func TestAggregatePassthrough(t *testing.T) {
 		require.NoError(t, p.Consume(context.Background(), rec))
 		rec.Release()
 	}
-	out, err := p.Finish()
-	require.NoError(t, err)
-	p.Release()
-	var rows []string
-	for _, bucket := range out {
-		if len(bucket) == 0 {
-			continue
-		}
-		rec, err := a.Final(context.Background(), schema, bucket, mem)
-		require.NoError(t, err)
-		rows = append(rows, recordJSON(t, rec)...)
-		rec.Release()
-		for _, r := range bucket {
-			r.Release()
-		}
-	}
-	sortStrings(rows)
+	rows := finishRows(t, a, p, mem)
 	require.Equal(t, []string{
 		`{"k":1,"n":2,"s":3,"m":1.5,"g":"a"}`, `{"k":2,"n":2,"s":null,"m":null,"g":"b"}`,
 		`{"k":3,"n":1,"s":-1,"m":-1,"g":"a"}`, `{"k":4,"n":1,"s":0.5,"m":0.5,"g":"c"}`,
@@ -531,24 +515,7 @@ func TestAggregatePassthroughStringKeys(t *testing.T) {
 				require.NoError(t, p.Consume(context.Background(), in))
 				in.Release()
 			}
-			out, err := p.Finish()
-			require.NoError(t, err)
-			p.Release()
-			var rows []string
-			for _, bucket := range out {
-				if len(bucket) == 0 {
-					continue
-				}
-				rec, err := a.Final(context.Background(), schema, bucket, mem)
-				require.NoError(t, err)
-				rows = append(rows, recordJSON(t, rec)...)
-				rec.Release()
-				for _, r := range bucket {
-					r.Release()
-				}
-			}
-			sortStrings(rows)
-			return rows
+			return finishRows(t, a, p, mem)
 		}
 		want := run(1, false)
 		require.NotEmpty(t, want)
@@ -561,4 +528,28 @@ func fromStrings(mem memory.Allocator, vs ...string) arrow.Array {
 	defer b.Release()
 	b.AppendValues(vs, nil)
 	return b.NewArray()
+}
+
+// finishRows finishes a partial, finalises each bucket alone and returns the
+// rows as sorted JSON; it releases the partial and its output.
+func finishRows(t *testing.T, a ops.Aggregate, p *ops.Partial, mem memory.Allocator) []string {
+	t.Helper()
+	out, err := p.Finish()
+	require.NoError(t, err)
+	p.Release()
+	var rows []string
+	for _, bucket := range out {
+		if len(bucket) == 0 {
+			continue
+		}
+		rec, err := a.Final(context.Background(), schema, bucket, mem)
+		require.NoError(t, err)
+		rows = append(rows, recordJSON(t, rec)...)
+		rec.Release()
+		for _, r := range bucket {
+			r.Release()
+		}
+	}
+	sortStrings(rows)
+	return rows
 }

@@ -570,14 +570,7 @@ func (q *query) recv(ctx context.Context, pr *process, t *splitRef) (err error) 
 	}()
 	m, err := pr.dec.ReadMsg()
 	if err != nil {
-		if ctx.Err() != nil {
-			return ctx.Err()
-		}
-		if errors.Is(err, wire.ErrProtocol) {
-			pr.kill()
-			return pr.failure(t, t.attempts+1, pr.readError("reading the result", err))
-		}
-		return pr.readError("reading the result", err)
+		return pr.readFailed(ctx, t, t.attempts+1, "reading the result", err)
 	}
 	switch m := m.(type) {
 	case *wire.Result:
@@ -587,14 +580,7 @@ func (q *query) recv(ctx context.Context, pr *process, t *splitRef) (err error) 
 		}
 		b, err := pr.dec.ReadBuckets(m.Streams, q.mem)
 		if err != nil {
-			if ctx.Err() != nil {
-				return ctx.Err()
-			}
-			if errors.Is(err, wire.ErrProtocol) {
-				pr.kill()
-				return pr.failure(t, t.attempts+1, pr.readError("reading the result", err))
-			}
-			return pr.readError("reading the result", err)
+			return pr.readFailed(ctx, t, t.attempts+1, "reading the result", err)
 		}
 		if q.group != 0 {
 			if len(b) > 0 {
@@ -619,6 +605,21 @@ func (q *query) recv(ctx context.Context, pr *process, t *splitRef) (err error) 
 	}
 	pr.kill()
 	return pr.failure(t, t.attempts+1, fmt.Errorf("%w: unexpected %T message", wire.ErrProtocol, m))
+}
+
+// readFailed turns an error reading the worker's answer into the query's:
+// the context's error when cancelled; for bytes that are not the protocol,
+// a *WorkerError naming split t (may be nil) after killing the worker;
+// otherwise the worker died (see drive).
+func (pr *process) readFailed(ctx context.Context, t *splitRef, attempts int, what string, err error) error {
+	if ctx.Err() != nil {
+		return ctx.Err()
+	}
+	if errors.Is(err, wire.ErrProtocol) {
+		pr.kill()
+		return pr.failure(t, attempts, pr.readError(what, err))
+	}
+	return pr.readError(what, err)
 }
 
 // flush asks the worker for the partial result of the splits it held and
@@ -648,14 +649,7 @@ func (q *query) flush(ctx context.Context, pr *process, held []*splitRef) (err e
 	what := fmt.Sprintf("reading the partial result of %d splits", len(held))
 	m, err := pr.dec.ReadMsg()
 	if err != nil {
-		if ctx.Err() != nil {
-			return ctx.Err()
-		}
-		if errors.Is(err, wire.ErrProtocol) {
-			pr.kill()
-			return pr.failure(nil, 1, pr.readError(what, err))
-		}
-		return pr.readError(what, err)
+		return pr.readFailed(ctx, nil, 1, what, err)
 	}
 	switch m := m.(type) {
 	case *wire.Result:
@@ -665,14 +659,7 @@ func (q *query) flush(ctx context.Context, pr *process, held []*splitRef) (err e
 		}
 		b, err := pr.dec.ReadBuckets(m.Streams, q.mem)
 		if err != nil {
-			if ctx.Err() != nil {
-				return ctx.Err()
-			}
-			if errors.Is(err, wire.ErrProtocol) {
-				pr.kill()
-				return pr.failure(nil, 1, pr.readError(what, err))
-			}
-			return pr.readError(what, err)
+			return pr.readFailed(ctx, nil, 1, what, err)
 		}
 		q.mu.Lock()
 		q.results = append(q.results, b)

@@ -317,83 +317,48 @@ func TestPoolMatchesInProcess(t *testing.T) {
 	}
 }
 
-func TestWorkerKilledMidQuery(t *testing.T) {
-	ds := openData(t)
-	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
-	defer mem.AssertSize(t, 0)
-	marker := filepath.Join(t.TempDir(), "killed")
-	pool, log := newTestPool(t, Options{Workers: 2, Mem: mem, Env: []string{hookEnv + "=kill-once:" + marker}})
-	q := testQueries()[0]
-	ctx := context.Background()
-	want, err := runQuery(t, ctx, ds, q.nodes, exec.Config{Workers: 2, Mem: mem})
-	require.NoError(t, err)
-	defer want.Release()
-	got, err := runQuery(t, ctx, ds, q.nodes, exec.Config{Workers: 2, Mem: mem, Leaf: pool})
-	require.NoError(t, err)
-	defer got.Release()
-	require.Equal(t, rows(t, want, false), rows(t, got, false))
-	require.FileExists(t, marker)
-	qs := pool.Stats().LastQuery
-	// The split running and the one queued behind it are sent again.
-	require.GreaterOrEqual(t, qs.Retries, 1)
-	require.Equal(t, qs.Splits+qs.Retries, qs.Tasks)
-	require.Equal(t, 3, qs.Started, "two workers, one replacement")
-	require.Contains(t, log.String(), "killing myself")
-	require.Contains(t, log.String(), "retrying on a fresh worker")
-	// Statistics count each split once, whatever ran twice.
-	require.Equal(t, want.Stats.Scan, got.Stats.Scan)
-}
-
-// TestWorkerKilledHoldingPartials kills a worker that holds the partial
-// result of two splits of a GROUP BY: they die with it and must run again.
-func TestWorkerKilledHoldingPartials(t *testing.T) {
-	ds := openData(t)
-	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
-	defer mem.AssertSize(t, 0)
-	marker := filepath.Join(t.TempDir(), "killed")
-	pool, log := newTestPool(t, Options{Workers: 2, Mem: mem, Env: []string{hookEnv + "=kill-third:" + marker}})
-	q := testQueries()[0]
-	ctx := context.Background()
-	want, err := runQuery(t, ctx, ds, q.nodes, exec.Config{Workers: 2, Mem: mem})
-	require.NoError(t, err)
-	defer want.Release()
-	got, err := runQuery(t, ctx, ds, q.nodes, exec.Config{Workers: 2, Mem: mem, Leaf: pool})
-	require.NoError(t, err)
-	defer got.Release()
-	require.Equal(t, rows(t, want, false), rows(t, got, false))
-	require.Equal(t, want.Stats.Scan, got.Stats.Scan)
-	require.FileExists(t, marker)
-	qs := pool.Stats().LastQuery
-	// Two held splits and the running one at least.
-	require.GreaterOrEqual(t, qs.Retries, 3)
-	require.Equal(t, qs.Splits+qs.Retries, qs.Tasks)
-	require.Contains(t, log.String(), "killing myself holding two splits")
-}
-
-// TestWorkerKilledFlushing kills a worker while it sends its partial result:
-// all its splits run again on a fresh worker.
-func TestWorkerKilledFlushing(t *testing.T) {
-	ds := openData(t)
-	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
-	defer mem.AssertSize(t, 0)
-	marker := filepath.Join(t.TempDir(), "killed")
-	pool, log := newTestPool(t, Options{Workers: 2, Mem: mem, Env: []string{hookEnv + "=kill-flush-once:" + marker}})
-	q := testQueries()[0]
-	ctx := context.Background()
-	want, err := runQuery(t, ctx, ds, q.nodes, exec.Config{Workers: 2, Mem: mem})
-	require.NoError(t, err)
-	defer want.Release()
-	got, err := runQuery(t, ctx, ds, q.nodes, exec.Config{Workers: 2, Mem: mem, Leaf: pool})
-	require.NoError(t, err)
-	defer got.Release()
-	require.Equal(t, rows(t, want, false), rows(t, got, false))
-	require.Equal(t, want.Stats.Scan, got.Stats.Scan)
-	qs := pool.Stats().LastQuery
-	require.GreaterOrEqual(t, qs.Retries, 1)
-	require.Equal(t, qs.Splits+qs.Retries, qs.Tasks)
-	require.Equal(t, 3, qs.Started)
-	require.Contains(t, log.String(), "killing myself while flushing")
-	require.Contains(t, log.String(), "died sending the partial result of")
+// TestWorkerKilled kills a worker once during a GROUP BY: while it runs its
+// first split, while it holds the partial result of two splits (they die
+// with it and run again), and while it sends its partial result. The query
+// gets the same answer, with statistics counting each split once.
+func TestWorkerKilled(t *testing.T) {
+	cases := []struct {
+		name       string
+		hook       string
+		minRetries int // the running split, the one queued, the ones held
+		logs       []string
+	}{
+		{"running", "kill-once", 1, []string{"killing myself", "retrying on a fresh worker"}},
+		{"holding partials", "kill-third", 3, []string{"killing myself holding two splits", "retrying on a fresh worker"}},
+		{"flushing", "kill-flush-once", 1, []string{"killing myself while flushing", "died sending the partial result of"}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			ds := openData(t)
+			mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+			defer mem.AssertSize(t, 0)
+			marker := filepath.Join(t.TempDir(), "killed")
+			pool, log := newTestPool(t, Options{Workers: 2, Mem: mem, Env: []string{hookEnv + "=" + c.hook + ":" + marker}})
+			q := testQueries()[0]
+			ctx := context.Background()
+			want, err := runQuery(t, ctx, ds, q.nodes, exec.Config{Workers: 2, Mem: mem})
+			require.NoError(t, err)
+			defer want.Release()
+			got, err := runQuery(t, ctx, ds, q.nodes, exec.Config{Workers: 2, Mem: mem, Leaf: pool})
+			require.NoError(t, err)
+			defer got.Release()
+			require.Equal(t, rows(t, want, false), rows(t, got, false))
+			require.Equal(t, want.Stats.Scan, got.Stats.Scan)
+			require.FileExists(t, marker)
+			qs := pool.Stats().LastQuery
+			require.GreaterOrEqual(t, qs.Retries, c.minRetries)
+			require.Equal(t, qs.Splits+qs.Retries, qs.Tasks)
+			require.Equal(t, 3, qs.Started, "two workers, one replacement")
+			for _, l := range c.logs {
+				require.Contains(t, log.String(), l)
+			}
+		})
+	}
 }
 
 // TestWorkerAlwaysCrashesFlushing: a worker that dies on every flush fails
