@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"runtime/debug"
 	"runtime/pprof"
 	"strconv"
 
@@ -35,13 +36,26 @@ const EnvCPUProfile = "DFQ_WORKER_CPUPROFILE"
 //	}
 func IsWorker() bool { return os.Getenv(EnvWorker) != "" }
 
+// workerGCPercent is a worker's garbage-collection target (GOGC) unless the
+// environment sets one. A worker's live heap is small (the partial states of
+// its share of the data and a few batches in flight) while it allocates a
+// batch's buffers after another, so at the default of 100 it collects far
+// more often than one process running the same work on goroutines, whose
+// live heap holds every worker's share: measured on h2o q2, GC scanning took
+// 12% of a worker's CPU against 6% of the goroutine executor's.
+const workerGCPercent = 300
+
 // RunWorker runs this process as a worker until its parent shuts it down or
 // goes away, and returns the exit status. It ignores SIGINT (the parent
 // handles Ctrl-C and stops its workers), keeps the process's standard output
 // for the protocol and points file descriptor 1 (and os.Stdout) at standard
 // error, so that nothing but protocol bytes reaches the parent on stdout.
+// Unless GOGC is set, it collects garbage at GOGC=300 (see workerGCPercent).
 func RunWorker() int {
 	signal.Ignore(os.Interrupt)
+	if os.Getenv("GOGC") == "" {
+		debug.SetGCPercent(workerGCPercent)
+	}
 	if v := os.Getenv(EnvWorker); v != "" && v != strconv.Itoa(wire.Version) {
 		// The handshake refuses the parent with a clear error; say why here too.
 		fmt.Fprintf(os.Stderr, "dfq worker: %s=%s, this binary speaks protocol version %d\n", EnvWorker, v, wire.Version)
