@@ -737,3 +737,50 @@ func TestHashBytes(t *testing.T) {
 		}
 	}
 }
+
+// TestDenseKeepsRange: an integer key whose range widens batch by batch stays
+// on the direct array while the keys seen span less than denseMax, however
+// the array itself grew (it once counted its doubling slack as range and
+// fell back to hashing for keys 1..100000).
+func TestDenseKeepsRange(t *testing.T) {
+	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	defer mem.AssertSize(t, 0)
+	tab, err := New([]arrow.DataType{arrow.PrimitiveTypes.Int32}, mem)
+	require.NoError(t, err)
+	defer tab.Release()
+	want := map[int32]uint32{}
+	for _, r := range [][2]int32{{3, 70000}, {1, 100000}, {2, 99999}, {1, 100000}} {
+		b := array.NewInt32Builder(mem)
+		for v := r[0]; v <= r[1]; v += 997 {
+			b.Append(v)
+		}
+		b.Append(r[0])
+		b.Append(r[1])
+		a := b.NewArray()
+		b.Release()
+		ids := make([]uint32, a.Len())
+		require.NoError(t, tab.Add([]arrow.Array{a}, ids))
+		for i, v := range a.(*array.Int32).Int32Values() {
+			if g, ok := want[v]; ok {
+				require.Equal(t, g, ids[i], "key %d", v)
+			} else {
+				want[v] = ids[i]
+			}
+		}
+		a.Release()
+		require.True(t, tab.dense, "range [%d, %d]", r[0], r[1])
+	}
+	require.Equal(t, len(want), tab.Len())
+	// A key past the limit leaves the direct array; ids stay.
+	b := array.NewInt32Builder(mem)
+	b.AppendValues([]int32{1 + denseMax, 1, 100000}, nil)
+	a := b.NewArray()
+	b.Release()
+	defer a.Release()
+	ids := make([]uint32, 3)
+	require.NoError(t, tab.Add([]arrow.Array{a}, ids))
+	require.False(t, tab.dense)
+	require.Equal(t, want[1], ids[1])
+	require.Equal(t, want[100000], ids[2])
+	require.EqualValues(t, len(want), ids[0])
+}

@@ -225,15 +225,18 @@ func minMax[T integer](vals []T) (int64, int64) {
 	return lo, hi
 }
 
-// widenDense makes the direct array cover [lo, hi], or, when the range is
-// too wide, leaves the direct mode for the hash table for good.
+// widenDense makes the direct array cover [lo, hi], or, when the keys seen
+// span too wide a range, leaves the direct mode for the hash table for good.
+// The array grows by doubling (within denseMax) so that keys arriving in a
+// slowly widening range cost amortised constant time; the range test uses
+// the keys seen, not the array's length.
 func (t *Table) widenDense(lo, hi int64) bool {
-	if len(t.dmap) > 0 {
-		lo = min(lo, t.dbase)
-		hi = max(hi, t.dbase+int64(len(t.dmap))-1)
-	}
 	if lo > hi {
 		return true
+	}
+	if len(t.dmap) > 0 {
+		lo = min(lo, t.dbase)
+		hi = max(hi, t.dhi)
 	}
 	if uint64(hi-lo) >= denseMax {
 		t.dense = false
@@ -245,8 +248,10 @@ func (t *Table) widenDense(lo, hi int64) bool {
 		}
 		return false
 	}
-	if size := int(hi-lo) + 1; len(t.dmap) != size {
-		m := make([]uint32, max(size, 2*len(t.dmap)))
+	t.dhi = hi
+	if len(t.dmap) == 0 || lo < t.dbase || hi-t.dbase >= int64(len(t.dmap)) {
+		size := int(hi-lo) + 1
+		m := make([]uint32, min(max(size, 2*len(t.dmap)), max(size, denseMax)))
 		if len(t.dmap) > 0 {
 			copy(m[t.dbase-lo:], t.dmap)
 		}
