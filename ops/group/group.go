@@ -70,7 +70,7 @@ type Table struct {
 	dense  bool     // modeInt: keys are grouped with dmap, a direct array
 	dmap   []uint32 // key word - dbase -> id+1 (may extend past dhi)
 	dbase  int64
-	dhi    int64 // largest key word seen in dense mode
+	dhi    int64   // largest key word seen in dense mode
 	islots []islot // modeInt: home slot by the top bits of mixInt(key)
 	ishift uint
 	icount int
