@@ -28,7 +28,9 @@ names the data as table x. For each query and configuration it reports the media
 and max wall time of --runs runs after --warmup runs (from the file to the materialised
 result), speedup over seq, parallel efficiency (speedup / workers), input rows per
 second and peak memory (RSS high-water mark of dfq plus, for procs, its workers, reset
-before each run); and, apart, the cold-start cost of a new procs pool.`,
+before each run); and, apart, the cold-start cost of a new procs pool. The measured runs
+of a query interleave the configurations (seq, threads, procs, seq, ...), so that load
+from elsewhere on the machine falls on all of them alike.`,
 	examples: []string{
 		`dfq bench --suite h2o --data data/G1_1e7_1e2_0_0.parquet --workers 1,2 --json bench/results.json --plot bench/speedup.svg`,
 		`dfq bench --data 'data/*.parquet' --modes seq,threads "SELECT id1, sum(v1) FROM x GROUP BY id1"`,

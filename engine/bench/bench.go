@@ -343,12 +343,13 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 		if err := r.check(ctx, q, configs); err != nil {
 			return nil, err
 		}
+		ms, err := r.measure(ctx, q, configs)
+		if err != nil {
+			return nil, err
+		}
 		var seqMedian float64
-		for _, c := range configs {
-			m, err := r.measure(ctx, q, c)
-			if err != nil {
-				return nil, err
-			}
+		for i, c := range configs {
+			m := ms[i]
 			if c.mode == engine.Sequential {
 				seqMedian = m.Median
 			}
@@ -535,51 +536,72 @@ func (r *runner) check(ctx context.Context, q Query, configs []config) error {
 }
 
 // measure times the measured runs of q on c.
-func (r *runner) measure(ctx context.Context, q Query, c config) (Measurement, error) {
-	m := Measurement{Query: q.Name, Mode: string(c.mode), Workers: c.workers, PeakRSS: -1, PeakRSSParent: -1, PeakRSSWorkers: -1}
-	o, err := r.options(c)
-	if err != nil {
-		return m, err
-	}
-	var started0 int
-	if o.Pool != nil {
-		started0 = o.Pool.Stats().Started
-	}
-	want := r.checkedRows[q.Name]
-	for run := range r.cfg.Runs {
-		r.progress(q.Name, c, "run", run+1, r.cfg.Runs)
-		pids, peakOK := r.memPids(c)
-		tbl, d, err := r.once(ctx, q, o)
+// measure times Runs runs of q on every configuration. The runs interleave
+// the configurations (seq, threads, procs, seq, threads, ...) so that a burst
+// of load from elsewhere on the machine falls on all of them alike rather
+// than on whichever was being measured at the time.
+func (r *runner) measure(ctx context.Context, q Query, configs []config) ([]Measurement, error) {
+	ms := make([]Measurement, len(configs))
+	opts := make([]engine.Options, len(configs))
+	started0 := make([]int, len(configs))
+	for i, c := range configs {
+		ms[i] = Measurement{Query: q.Name, Mode: string(c.mode), Workers: c.workers, PeakRSS: -1, PeakRSSParent: -1, PeakRSSWorkers: -1}
+		o, err := r.options(c)
 		if err != nil {
-			return m, err
+			return nil, err
 		}
-		if peakOK {
-			if peaks, err := readPeak(pids); err == nil {
-				var workers int64
-				for _, p := range peaks[1:] {
-					workers += p
-				}
-				total := peaks[0] + workers
-				m.PeakRSSRuns = append(m.PeakRSSRuns, total)
-				if total > m.PeakRSS {
-					m.PeakRSS, m.PeakRSSParent, m.PeakRSSWorkers = total, peaks[0], workers
-				}
+		opts[i] = o
+		if o.Pool != nil {
+			started0[i] = o.Pool.Stats().Started
+		}
+	}
+	for run := range r.cfg.Runs {
+		for i, c := range configs {
+			r.progress(q.Name, c, "run", run+1, r.cfg.Runs)
+			if err := r.measureRun(ctx, q, c, opts[i], run, &ms[i]); err != nil {
+				return nil, err
 			}
 		}
-		n := tbl.NumRows()
-		tbl.Release()
-		if n != want {
-			return m, &MismatchError{Query: q.Name, Mode: c.mode, Workers: c.workers, Reference: "its checked run",
-				Detail: fmt.Sprintf("measured run %d returned %d rows, the checked run %d", run+1, n, want)}
+	}
+	for i, o := range opts {
+		if o.Pool != nil {
+			ms[i].WorkersStarted = o.Pool.Stats().Started - started0[i]
 		}
-		m.Times = append(m.Times, d.Seconds())
-		m.ResultRows = n
+		ms[i].Median, ms[i].Min, ms[i].Max = summarize(ms[i].Times)
 	}
-	if o.Pool != nil {
-		m.WorkersStarted = o.Pool.Stats().Started - started0
+	return ms, nil
+}
+
+// measureRun times one run of q on c and adds it to m.
+func (r *runner) measureRun(ctx context.Context, q Query, c config, o engine.Options, run int, m *Measurement) error {
+	want := r.checkedRows[q.Name]
+	pids, peakOK := r.memPids(c)
+	tbl, d, err := r.once(ctx, q, o)
+	if err != nil {
+		return err
 	}
-	m.Median, m.Min, m.Max = summarize(m.Times)
-	return m, nil
+	if peakOK {
+		if peaks, err := readPeak(pids); err == nil {
+			var workers int64
+			for _, p := range peaks[1:] {
+				workers += p
+			}
+			total := peaks[0] + workers
+			m.PeakRSSRuns = append(m.PeakRSSRuns, total)
+			if total > m.PeakRSS {
+				m.PeakRSS, m.PeakRSSParent, m.PeakRSSWorkers = total, peaks[0], workers
+			}
+		}
+	}
+	n := tbl.NumRows()
+	tbl.Release()
+	if n != want {
+		return &MismatchError{Query: q.Name, Mode: c.mode, Workers: c.workers, Reference: "its checked run",
+			Detail: fmt.Sprintf("measured run %d returned %d rows, the checked run %d", run+1, n, want)}
+	}
+	m.Times = append(m.Times, d.Seconds())
+	m.ResultRows = n
+	return nil
 }
 
 // memPids prepares a peak-memory measurement of the next run of c: it
