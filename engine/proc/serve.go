@@ -305,6 +305,7 @@ func (s *server) flush(ctx context.Context, f *wire.Flush) error {
 	defer func() {
 		wire.ReleaseBuckets(buckets)
 		s.dropGroup()
+		releaseMemory()
 	}()
 	res := &wire.Result{ID: f.ID, Streams: wire.BucketStreams(buckets), Nanos: time.Since(start).Nanoseconds()}
 	return s.sendBuckets(res, buckets, "flush", f.ID)

@@ -77,6 +77,22 @@ func tuneGC() {
 
 var gcPercent = 100
 
+// releaseMemory returns a large heap to the operating system once a query's
+// partial result has been sent (see Serve): an idle worker should not hold
+// gigabytes, nor leave Go's background scavenger releasing them while the
+// next query runs. Small heaps are left to the runtime.
+func releaseMemory() {
+	if !adaptiveGC {
+		return
+	}
+	metrics.Read(heapSample)
+	if v := heapSample[0].Value; v.Kind() == metrics.KindUint64 && v.Uint64() > gcLiveLimit {
+		debug.FreeOSMemory()
+	}
+}
+
+var heapSample = []metrics.Sample{{Name: "/memory/classes/heap/objects:bytes"}}
+
 // RunWorker runs this process as a worker until its parent shuts it down or
 // goes away, and returns the exit status. It ignores SIGINT (the parent
 // handles Ctrl-C and stops its workers), keeps the process's standard output
