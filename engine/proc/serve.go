@@ -139,7 +139,6 @@ func serve(ctx context.Context, stdin io.Reader, stdout, stderr io.Writer, mem m
 			s.send(&wire.Error{Code: wire.CodeProtocol, Message: err.Error()})
 			return fmt.Errorf("proc: worker: reading input: %w", err)
 		}
-		tuneGC()
 		switch m := m.(type) {
 		case *wire.Task:
 			if err := s.task(tctx, m); err != nil {
