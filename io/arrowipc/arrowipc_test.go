@@ -644,3 +644,39 @@ func TestMappedCorrupt(t *testing.T) {
 	}
 	require.NotZero(t, errorsSeen, "some corruption is detected")
 }
+
+// TestMappingReused: readers of the same mapped file share one mapping,
+// which stays (idle) after they close, and is made anew once the file
+// changes.
+func TestMappingReused(t *testing.T) {
+	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	defer mem.AssertSize(t, 0)
+	schema, recs := mappableBatches(t, mem)
+	path := filepath.Join(t.TempDir(), "t.arrow")
+	writeIPC(t, path, false, schema, recs, ipc.WithAllocator(mem))
+	info, err := Inspect(path)
+	require.NoError(t, err)
+	sp := PlanSplits(path, info, 1<<30)[0]
+	sp.Mmap = true
+	open := func() *mapping {
+		r, err := Open(context.Background(), sp, source.ReadOptions{Mem: mem})
+		require.NoError(t, err)
+		defer r.Close()
+		m := r.(*reader).mp.m
+		require.NotNil(t, m)
+		return m
+	}
+	first := open()
+	require.Same(t, first, open())
+	require.EqualValues(t, 1, first.refs.Load(), "idle: only the cache holds it")
+	// Rewritten with another size: another mapping.
+	writeIPC(t, path, false, schema, recs[:1], ipc.WithAllocator(mem))
+	for _, r := range recs {
+		r.Release()
+	}
+	info, err = Inspect(path)
+	require.NoError(t, err)
+	sp = PlanSplits(path, info, 1<<30)[0]
+	sp.Mmap = true
+	require.NotSame(t, first, open())
+}

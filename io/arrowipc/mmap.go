@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"sync"
 	"sync/atomic"
 
 	"github.com/apache/arrow/go/v17/arrow"
@@ -62,6 +63,89 @@ func (m *mapping) buffer(off, n int64) *memory.Buffer {
 	return memory.NewBufferWithAllocator(m.data[off:off+n:off+n], m)
 }
 
+// Mapped files stay mapped between readers, so that the pages a process has
+// touched stay in its page tables: a worker reading split after split of the
+// same shared file, query after query, would otherwise take a page fault for
+// every 4 KiB it reads each time. The cache holds one reference to each
+// mapping; idle mappings (no reader, no array) beyond mapCacheFiles files or
+// mapCacheBytes bytes are unmapped, least recently used first. A file is
+// known by device, inode, size and modification time, so a file rewritten
+// in place is mapped anew.
+const (
+	mapCacheFiles = 64
+	mapCacheBytes = 4 << 30
+)
+
+type mapKey struct {
+	dev, ino uint64
+	size     int64
+	mtime    int64
+}
+
+type mapCache struct {
+	mu    sync.Mutex
+	m     map[mapKey]*mapping
+	order []mapKey // least recently used first
+	bytes int64
+}
+
+var mappings = &mapCache{m: map[mapKey]*mapping{}}
+
+// get returns a mapping of f's first size bytes with a reference for the
+// caller.
+func (c *mapCache) get(f *os.File, size int64) (*mapping, error) {
+	key, ok := fileKey(f, size)
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if ok {
+		if m := c.m[key]; m != nil {
+			m.retain()
+			c.touch(key)
+			return m, nil
+		}
+	}
+	data, err := mapFile(f, size)
+	if err != nil {
+		return nil, err
+	}
+	m := &mapping{data: data}
+	m.refs.Store(1)
+	if !ok {
+		return m, nil
+	}
+	m.retain() // the cache's reference
+	c.m[key] = m
+	c.order = append(c.order, key)
+	c.bytes += size
+	c.trim()
+	return m, nil
+}
+
+func (c *mapCache) touch(key mapKey) {
+	for i, k := range c.order {
+		if k == key {
+			c.order = append(append(c.order[:i:i], c.order[i+1:]...), key)
+			return
+		}
+	}
+}
+
+// trim unmaps idle mappings, oldest first, while over the limits.
+func (c *mapCache) trim() {
+	for i := 0; i < len(c.order) && (len(c.order) > mapCacheFiles || c.bytes > mapCacheBytes); {
+		key := c.order[i]
+		m := c.m[key]
+		if m.refs.Load() > 1 {
+			i++ // in use
+			continue
+		}
+		delete(c.m, key)
+		c.order = append(c.order[:i], c.order[i+1:]...)
+		c.bytes -= key.size
+		m.release()
+	}
+}
+
 // mappedKind is how a stored column is laid out.
 type mappedKind uint8
 
@@ -108,12 +192,9 @@ func openMapped(f *os.File, l layout, stored *arrow.Schema) (_ *mapped, err erro
 		mf.dict = ids[i]
 		mp.fields[i] = mf
 	}
-	data, err := mapFile(f, l.size)
-	if err != nil {
+	if mp.m, err = mappings.get(f, l.size); err != nil {
 		return nil, fmt.Errorf("%v: %w", err, errNotMappable)
 	}
-	mp.m = &mapping{data: data}
-	mp.m.refs.Store(1)
 	defer func() {
 		if err != nil {
 			mp.release()

@@ -25,3 +25,16 @@ func unmapFile(data []byte) {
 		syscall.Munmap(data)
 	}
 }
+
+// fileKey identifies an open file for the mapping cache.
+func fileKey(f *os.File, size int64) (mapKey, bool) {
+	st, err := f.Stat()
+	if err != nil {
+		return mapKey{}, false
+	}
+	sys, ok := st.Sys().(*syscall.Stat_t)
+	if !ok {
+		return mapKey{}, false
+	}
+	return mapKey{dev: uint64(sys.Dev), ino: sys.Ino, size: size, mtime: st.ModTime().UnixNano()}, true
+}
