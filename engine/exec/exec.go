@@ -34,7 +34,8 @@ type Config struct {
 	// executor); nil runs it in this process.
 	Leaf LeafRunner
 	// Buckets is the number of hash buckets partial results are split into
-	// for the merge phase; 0 picks 1 for one worker, else 4 per worker.
+	// for the merge phase; 0 picks 4 per worker, or 1 for one worker in this
+	// process.
 	Buckets int
 	// Progress, when set and the input is a dataset, is called once with
 	// done = 0 before the first split is read and then each time a split of
@@ -243,8 +244,12 @@ func Run(ctx context.Context, ph *plan.Physical, in Input, cfg Config) (res *Res
 	}
 	if cfg.Buckets < 1 {
 		cfg.Buckets = 1
-		if cfg.Workers > 1 {
-			cfg.Buckets = 4 * cfg.Workers
+		if cfg.Workers > 1 || cfg.Leaf != nil {
+			// Worker processes split their output into buckets even when
+			// there is one: a partial aggregate with more than one bucket
+			// passes nearly unique keys through as rows instead of grouping
+			// them and shipping millions of partial states.
+			cfg.Buckets = 4 * max(cfg.Workers, 1)
 		}
 	}
 	stats := &Stats{Workers: cfg.Workers}
