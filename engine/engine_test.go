@@ -375,3 +375,27 @@ func TestFromRecordsInWorkers(t *testing.T) {
 	check.EqualMultiset(t, check.Rows(t, want2), check.Rows(t, got2), 1e-9, "procs over unmappable records vs seq")
 	require.Equal(t, before, pool.Stats().LastQuery, "no worker ran")
 }
+
+// TestFromRecordsShareFails: when the shared files cannot be written (here
+// the share directory does not exist), the query runs in this process.
+func TestFromRecordsShareFails(t *testing.T) {
+	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	defer mem.AssertSize(t, 0)
+	rec := fixtureRecord(mem)
+	defer rec.Release()
+	pool, err := proc.NewPool(proc.Options{Workers: 2, ShareDir: filepath.Join(t.TempDir(), "missing")})
+	require.NoError(t, err)
+	defer pool.Close()
+	q := func() *engine.Frame {
+		return engine.FromRecords(fixtureSchema, rec).GroupBy(col("g")).Agg(engine.Count().As("n"))
+	}
+	ctx := context.Background()
+	want, err := q().Collect(ctx, engine.Options{Mode: engine.Sequential, Mem: mem})
+	require.NoError(t, err)
+	defer want.Release()
+	got, err := q().Collect(ctx, engine.Options{Mode: engine.Procs, Workers: 2, Pool: pool, Mem: mem})
+	require.NoError(t, err)
+	defer got.Release()
+	check.EqualMultiset(t, check.Rows(t, want), check.Rows(t, got), 1e-9, "fallback vs seq")
+	require.Zero(t, pool.Stats().LastQuery.Splits, "no worker ran")
+}

@@ -57,6 +57,9 @@ const defaultShareCache = 1 << 30
 // per part) and returns splits of consecutive parts, about eight per worker
 // of 64Ki to 1Mi rows each.
 //
+// A file that cannot be written (no space in /dev/shm, say) is reported as
+// exec.ErrNotShareable, so the query runs in the parent instead of failing.
+//
 // Files are kept for later queries over the same partitions (the same
 // arrays, identified by their buffers, which the pool retains meanwhile so
 // that their memory cannot be reused for other data), up to
@@ -183,10 +186,11 @@ func (p *Pool) writeShared(ctx context.Context, schema *arrow.Schema, parts []ar
 	}
 	// About 8 splits per worker for balance, each of 64Ki to 1Mi rows.
 	target := min(max(rows/int64(8*p.opts.Workers), 1<<16), 1<<20)
-	st = &sharedTable{}
+	made := &sharedTable{}
+	st = made
 	defer func() {
 		if err != nil {
-			st.free()
+			made.free() // st is nil by now
 		}
 	}()
 	for start := 0; start < len(parts); {
@@ -199,12 +203,12 @@ func (p *Pool) writeShared(ctx context.Context, schema *arrow.Schema, parts []ar
 		}
 		f, err := os.CreateTemp(dir, "dfq-table-*.arrow")
 		if err != nil {
-			return nil, fmt.Errorf("proc: sharing an in-memory table: %w", err)
+			return nil, fmt.Errorf("proc: sharing an in-memory table: %w: %w", exec.ErrNotShareable, err)
 		}
 		st.files = append(st.files, f.Name())
 		n, err := writeIPCFile(f, schema, parts[start:end])
 		if err != nil {
-			return nil, fmt.Errorf("proc: sharing an in-memory table in %s: %w", f.Name(), err)
+			return nil, fmt.Errorf("proc: sharing an in-memory table in %s: %w: %w", f.Name(), exec.ErrNotShareable, err)
 		}
 		st.bytes += n
 		// Consecutive batches form splits of about target rows: one task
