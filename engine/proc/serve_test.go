@@ -253,3 +253,82 @@ func TestCountingAlloc(t *testing.T) {
 	arr.Release()
 	require.Zero(t, a.live.Load())
 }
+
+// TestServeGroups: tasks of a group answer with statistics only; the flush
+// returns the partial result of all of them (equal to accumulating them in
+// this process); a flush of a group not held, a new group and a failed task
+// each drop what was held; nothing leaks.
+func TestServeGroups(t *testing.T) {
+	ds := openData(t)
+	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	defer mem.AssertSize(t, 0)
+	f := &exec.Fragment{Read: exec.ReadSpec{Columns: []string{"k", "v"}}, Buckets: 3,
+		Breaker: &plan.Node{Kind: plan.KindAggregate, Aggregate: &ops.Aggregate{
+			Keys: []ops.Column{{Name: "k", Expr: expr.Col("k")}},
+			Aggs: []ops.Agg{aggOf("n", "count_star"), aggOf("s", "sum", expr.Col("v"))}}}}
+	raw, err := json.Marshal(f)
+	require.NoError(t, err)
+	missing := ds.Splits[0]
+	missing.Path = filepath.Join(t.TempDir(), "missing.parquet")
+
+	c := startServe(t, context.Background(), mem)
+	c.handshake()
+	id := uint64(0)
+	task := func(group uint64, sp source.Split) any {
+		id++
+		c.send(&wire.Task{ID: id, Fragment: raw, Split: sp, Buckets: 3, Group: group})
+		return c.recv()
+	}
+	flush := func(group uint64) any {
+		id++
+		c.send(&wire.Flush{ID: id, Group: group})
+		return c.recv()
+	}
+	// Group 1 over three splits.
+	for _, sp := range ds.Splits[:3] {
+		res, ok := task(1, sp).(*wire.Result)
+		require.True(t, ok)
+		require.Empty(t, res.Streams, "rows come with the flush")
+		require.Positive(t, res.Stats.Rows)
+	}
+	res, ok := flush(1).(*wire.Result)
+	require.True(t, ok)
+	require.Equal(t, id, res.ID)
+	got, err := c.dec.ReadBuckets(res.Streams, mem)
+	require.NoError(t, err)
+	defer wire.ReleaseBuckets(got)
+	acc := exec.NewAccumulator(f, mem)
+	for _, sp := range ds.Splits[:3] {
+		_, err := acc.Add(context.Background(), sp)
+		require.NoError(t, err)
+	}
+	want, err := acc.Finish(context.Background())
+	require.NoError(t, err)
+	defer wire.ReleaseBuckets(want)
+	require.Equal(t, flatRows(want), flatRows(got))
+
+	// The group is gone after its flush.
+	e, ok := flush(1).(*wire.Error)
+	require.True(t, ok)
+	require.Contains(t, e.Message, "no partial result held for group 1")
+
+	// A task of group 3 drops group 2; group 2 cannot be flushed.
+	require.IsType(t, &wire.Result{}, task(2, ds.Splits[0]))
+	require.IsType(t, &wire.Result{}, task(3, ds.Splits[1]))
+	e, ok = flush(2).(*wire.Error)
+	require.True(t, ok)
+	require.Contains(t, e.Message, "holding group 3")
+
+	// A failed task drops its group.
+	require.IsType(t, &wire.Result{}, task(4, ds.Splits[0]))
+	e, ok = task(4, missing).(*wire.Error)
+	require.True(t, ok)
+	require.Contains(t, e.Message, "missing.parquet")
+	e, ok = flush(4).(*wire.Error)
+	require.True(t, ok)
+	require.Contains(t, e.Message, "no partial result held for group 4")
+
+	c.send(&wire.Shutdown{})
+	require.NoError(t, <-c.done)
+	require.NotContains(t, c.stderr.String(), "not released")
+}
