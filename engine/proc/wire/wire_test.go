@@ -37,6 +37,9 @@ func TestMessagesRoundTrip(t *testing.T) {
 		&Result{ID: 9, Streams: []int{}},
 		&Error{ID: 7, Code: CodeTask, Message: "parquet: x.parquet row group 1: boom"},
 		&Error{Code: CodeVersion, Message: "want 1, got 2"},
+		&Task{ID: 10, Fragment: json.RawMessage(`{}`), Buckets: 8, Group: 3,
+			Split: source.Split{Format: source.Arrow, Path: "/dev/shm/t.arrow", Batches: []int{4, 5}, Mmap: true, Rows: 7}},
+		&Flush{ID: 11, Group: 3},
 		&Shutdown{},
 	}
 	pr, pw := io.Pipe()
