@@ -8,24 +8,12 @@ import (
 	"github.com/apache/arrow/go/v17/arrow"
 	"github.com/apache/arrow/go/v17/arrow/array"
 	"github.com/apache/arrow/go/v17/arrow/memory"
+
+	"github.com/dfq/dfq/ops/internal/cachetest"
 )
 
-// evictBuf is streamed through between batches by BenchmarkScatter so that
-// accumulator states start each batch out of cache, as they do in a query
-// where decoding the next batch passes tens of MB through the caches.
-var evictBuf []uint64
-
-func evict() uint64 {
-	if evictBuf == nil {
-		evictBuf = make([]uint64, 64<<20/8)
-	}
-	var s uint64
-	for i := range evictBuf {
-		evictBuf[i]++
-		s += evictBuf[i]
-	}
-	return s
-}
+// evict streams 64 MiB through the caches between batches (see cachetest).
+var evict = cachetest.Evict
 
 // BenchmarkScatter mimics h2o q3/q5: 1M rows in 64Ki-row batches, 1e5 groups
 // in random order, with the caches flushed between batches (not timed).

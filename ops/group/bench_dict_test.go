@@ -9,24 +9,12 @@ import (
 	"github.com/apache/arrow/go/v17/arrow"
 	"github.com/apache/arrow/go/v17/arrow/array"
 	"github.com/apache/arrow/go/v17/arrow/memory"
+
+	"github.com/dfq/dfq/ops/internal/cachetest"
 )
 
-// evictBuf is streamed through between batches so that the table starts each
-// batch out of cache, as in a query where decoding passes tens of MB through
-// the caches.
-var evictBuf []uint64
-
-func evict() uint64 {
-	if evictBuf == nil {
-		evictBuf = make([]uint64, 64<<20/8)
-	}
-	var s uint64
-	for i := range evictBuf {
-		evictBuf[i]++
-		s += evictBuf[i]
-	}
-	return s
-}
+// evict streams 64 MiB through the caches between batches (see cachetest).
+var evict = cachetest.Evict
 
 // rowGroupDicts returns groups row groups of rows rows each, drawn from card
 // strings formatted like h2o's id3; each row group has its own dictionary of
