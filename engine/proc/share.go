@@ -21,7 +21,8 @@ import (
 // piping the records to each worker would copy them once per worker through
 // the kernel. Instead ShareTable writes them once, uncompressed, as Arrow IPC
 // files in shared memory (/dev/shm, a tmpfs, when there is one); each
-// partition is one record batch and one split. The splits are marked Mmap:
+// partition is one record batch, and a split covers consecutive batches. The
+// splits are marked Mmap:
 // a worker maps the file read-only and its arrays point into the map
 // (io/arrowipc decodes such files in place), so the pages written by the
 // parent are the only copy, shared by every worker. The files are kept for
@@ -98,6 +99,12 @@ func (p *Pool) ShareTable(ctx context.Context, schema *arrow.Schema, parts []arr
 		st.held = append(st.held, r)
 	}
 	p.shareMu.Lock()
+	if p.closed {
+		// Closed while writing: nothing would remove the files later.
+		p.shareMu.Unlock()
+		st.free()
+		return nil, nil, ErrClosed
+	}
 	p.shared = append(p.shared, st)
 	p.shareBytes += st.bytes
 	p.shareMu.Unlock()
