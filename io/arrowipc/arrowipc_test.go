@@ -678,5 +678,21 @@ func TestMappingReused(t *testing.T) {
 	require.NoError(t, err)
 	sp = PlanSplits(path, info, 1<<30)[0]
 	sp.Mmap = true
-	require.NotSame(t, first, open())
+	second := open()
+	require.NotSame(t, first, second)
+	require.Nil(t, first.data, "the replaced file's idle mapping is unmapped")
+	// A removed file's idle mapping goes when another file is mapped.
+	require.NoError(t, os.Remove(path))
+	other := filepath.Join(t.TempDir(), "other.arrow")
+	_, recs = mappableBatches(t, mem)
+	writeIPC(t, other, false, schema, recs, ipc.WithAllocator(mem))
+	for _, r := range recs {
+		r.Release()
+	}
+	info, err = Inspect(other)
+	require.NoError(t, err)
+	sp = PlanSplits(other, info, 1<<30)[0]
+	sp.Mmap = true
+	open()
+	require.Nil(t, second.data, "the removed file's idle mapping is unmapped")
 }

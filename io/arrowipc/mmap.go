@@ -67,8 +67,10 @@ func (m *mapping) buffer(off, n int64) *memory.Buffer {
 // touched stay in its page tables: a worker reading split after split of the
 // same shared file, query after query, would otherwise take a page fault for
 // every 4 KiB it reads each time. The cache holds one reference to each
-// mapping; idle mappings (no reader, no array) beyond mapCacheFiles files or
-// mapCacheBytes bytes are unmapped, least recently used first. A file is
+// mapping; idle mappings (no reader, no array) of files since removed or
+// replaced are unmapped when another file is mapped, and so are idle
+// mappings beyond mapCacheFiles files or mapCacheBytes bytes, least recently
+// used first. A file is
 // known by device, inode, size and modification time, so a file rewritten
 // in place is mapped anew.
 const (
@@ -85,11 +87,12 @@ type mapKey struct {
 type mapCache struct {
 	mu    sync.Mutex
 	m     map[mapKey]*mapping
+	paths map[mapKey]string
 	order []mapKey // least recently used first
 	bytes int64
 }
 
-var mappings = &mapCache{m: map[mapKey]*mapping{}}
+var mappings = &mapCache{m: map[mapKey]*mapping{}, paths: map[mapKey]string{}}
 
 // get returns a mapping of f's first size bytes with a reference for the
 // caller.
@@ -104,6 +107,7 @@ func (c *mapCache) get(f *os.File, size int64) (*mapping, error) {
 			return m, nil
 		}
 	}
+	c.trim()
 	data, err := mapFile(f, size)
 	if err != nil {
 		return nil, err
@@ -115,10 +119,24 @@ func (c *mapCache) get(f *os.File, size int64) (*mapping, error) {
 	}
 	m.retain() // the cache's reference
 	c.m[key] = m
+	c.paths[key] = f.Name()
 	c.order = append(c.order, key)
 	c.bytes += size
 	c.trim()
 	return m, nil
+}
+
+// gone says whether the file a cached mapping was made from was removed or
+// replaced: its pages stay allocated (a tmpfs file's memory too) while it
+// is mapped, so such mappings are let go as soon as they are idle.
+func (c *mapCache) gone(key mapKey) bool {
+	f, err := os.Open(c.paths[key])
+	if err != nil {
+		return true
+	}
+	defer f.Close()
+	now, ok := fileKey(f, key.size)
+	return !ok || now != key
 }
 
 func (c *mapCache) touch(key mapKey) {
@@ -130,16 +148,19 @@ func (c *mapCache) touch(key mapKey) {
 	}
 }
 
-// trim unmaps idle mappings, oldest first, while over the limits.
+// trim unmaps idle mappings of removed files, then idle mappings oldest
+// first while over the limits.
 func (c *mapCache) trim() {
-	for i := 0; i < len(c.order) && (len(c.order) > mapCacheFiles || c.bytes > mapCacheBytes); {
+	for i := 0; i < len(c.order); {
 		key := c.order[i]
 		m := c.m[key]
-		if m.refs.Load() > 1 {
-			i++ // in use
+		over := len(c.order) > mapCacheFiles || c.bytes > mapCacheBytes
+		if m.refs.Load() > 1 || (!over && !c.gone(key)) {
+			i++ // in use, or kept
 			continue
 		}
 		delete(c.m, key)
+		delete(c.paths, key)
 		c.order = append(c.order[:i], c.order[i+1:]...)
 		c.bytes -= key.size
 		m.release()
