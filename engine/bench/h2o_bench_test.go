@@ -2,13 +2,17 @@ package bench
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"io"
 	"math"
 	"os"
 	"path/filepath"
 	"runtime"
 	"strconv"
 	"testing"
+
+	"github.com/apache/arrow/go/v17/arrow"
 
 	"github.com/dfq/dfq/engine"
 	"github.com/dfq/dfq/engine/proc"
@@ -69,6 +73,46 @@ func BenchmarkH2O(b *testing.B) {
 	if err := frame.Err(); err != nil {
 		b.Fatal(err)
 	}
+	benchSuite(b, frame, path, rows)
+}
+
+// BenchmarkH2OMemory runs the suite over the same data loaded into memory
+// (engine.FromRecords, strings decoded): what an embedding program holding
+// Arrow records gets. Under procs the workers read the records from a
+// shared-memory file mapped in place (proc.Pool.ShareTable), written by the
+// warm-up run.
+func BenchmarkH2OMemory(b *testing.B) {
+	rows := benchRows(b)
+	path := benchData(b, rows)
+	ctx := context.Background()
+	res, err := engine.Scan(path).Run(ctx, engine.Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	var recs []arrow.Record
+	for {
+		rec, err := res.Next(ctx)
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			b.Fatal(err)
+		}
+		recs = append(recs, rec)
+	}
+	schema := res.Schema()
+	res.Close()
+	b.Cleanup(func() {
+		for _, r := range recs {
+			r.Release()
+		}
+	})
+	benchSuite(b, engine.FromRecords(schema, recs...), path, rows)
+}
+
+// benchSuite runs every query of the suite over frame (read from path) on
+// every executor and worker count.
+func benchSuite(b *testing.B, frame *engine.Frame, path string, rows int64) {
 	qo := engine.QueryOptions{Tables: map[string]*engine.Frame{Table: frame}}
 	pools := map[int]*proc.Pool{}
 	b.Cleanup(func() {
@@ -96,7 +140,8 @@ func BenchmarkH2O(b *testing.B) {
 						}
 						o.Pool = pools[c.workers]
 					}
-					// Warm up (starts the pool's workers, fills the page cache).
+					// Warm up (starts the pool's workers, fills the page cache,
+					// writes shared tables).
 					tbl, err := engine.QueryWith(ctx, q.SQL, qo, o)
 					if err != nil {
 						b.Fatal(err)
