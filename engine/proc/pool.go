@@ -79,6 +79,7 @@ type Pool struct {
 	shareMu    sync.Mutex // guards shared, shareBytes (and reads closed)
 	shared     []*sharedTable
 	shareBytes int64
+	sweepOnce  sync.Once // removeStale before the first shared file
 }
 
 // slot holds the process of one worker position; interrupt may read it while

@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 
@@ -187,6 +189,7 @@ func (p *Pool) writeShared(ctx context.Context, schema *arrow.Schema, parts []ar
 	if dir == "" {
 		dir = shareDir()
 	}
+	p.sweepOnce.Do(func() { removeStale(dir) })
 	var rows int64
 	for _, r := range parts {
 		rows += r.NumRows()
@@ -208,7 +211,7 @@ func (p *Pool) writeShared(ctx context.Context, schema *arrow.Schema, parts []ar
 		for end < len(parts) && sameDictionaries(parts[start], parts[end]) {
 			end++
 		}
-		f, err := os.CreateTemp(dir, "dfq-table-*.arrow")
+		f, err := os.CreateTemp(dir, fmt.Sprintf("%s%d-*.arrow", sharePrefix, os.Getpid()))
 		if err != nil {
 			return nil, fmt.Errorf("proc: sharing an in-memory table: %w: %w", exec.ErrNotShareable, err)
 		}
@@ -233,6 +236,34 @@ func (p *Pool) writeShared(ctx context.Context, schema *arrow.Schema, parts []ar
 		start = end
 	}
 	return st, nil
+}
+
+// sharePrefix starts the name of every shared file, followed by the pid of
+// the process that wrote it.
+const sharePrefix = "dfq-table-"
+
+// removeStale removes the shared files in dir left by processes that no
+// longer exist (killed before their pool could close): in /dev/shm they
+// would hold memory until the machine restarts.
+func removeStale(dir string) {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return
+	}
+	for _, e := range entries {
+		rest, ok := strings.CutPrefix(e.Name(), sharePrefix)
+		if !ok {
+			continue
+		}
+		pidText, _, ok := strings.Cut(rest, "-")
+		pid, err := strconv.Atoi(pidText)
+		if !ok || err != nil || pid <= 0 || pid == os.Getpid() {
+			continue
+		}
+		if processGone(pid) {
+			os.Remove(filepath.Join(dir, e.Name()))
+		}
+	}
 }
 
 // shareDir is /dev/shm when it is a writable directory, else the temporary
