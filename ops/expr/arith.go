@@ -418,17 +418,12 @@ func mulFS(x []float64, s float64, out []float64) {
 type negNode struct{ base }
 
 func (n *negNode) eval(c *ctx) (vec, error) {
-	v, err := evalPlain(c, n.kids[0])
+	a, null, err := evalArg(c, n.kids[0])
 	if err != nil {
 		return vec{}, err
 	}
-	defer v.release()
-	if v.constNull() {
+	if null {
 		return nullVec(n.t), nil
-	}
-	a, err := c.materialize(v)
-	if err != nil {
-		return vec{}, err
 	}
 	defer a.Release()
 	valid, nulls := validity(c.mem, c.n, vec{a: a})

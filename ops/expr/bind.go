@@ -130,6 +130,22 @@ func walk(n node, f func(node)) {
 	}
 }
 
+// evalArg evaluates the argument of a function that is NULL when it is: a
+// plain array of c.n rows (a constant repeated), which the caller releases,
+// or null = true when the argument is the constant NULL.
+func evalArg(c *ctx, n node) (a arrow.Array, null bool, err error) {
+	v, err := evalPlain(c, n)
+	if err != nil {
+		return nil, false, err
+	}
+	defer v.release()
+	if v.constNull() {
+		return nil, true, nil
+	}
+	a, err = c.materialize(v)
+	return a, false, err
+}
+
 // evalPlain evaluates n and unpacks a dictionary result.
 func evalPlain(c *ctx, n node) (vec, error) {
 	v, err := n.eval(c)

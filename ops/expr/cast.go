@@ -39,17 +39,12 @@ type castNode struct {
 }
 
 func (n *castNode) eval(c *ctx) (vec, error) {
-	v, err := evalPlain(c, n.kids[0])
+	a, null, err := evalArg(c, n.kids[0])
 	if err != nil {
 		return vec{}, err
 	}
-	defer v.release()
-	if v.constNull() {
+	if null {
 		return nullVec(n.t), nil
-	}
-	a, err := c.materialize(v)
-	if err != nil {
-		return vec{}, err
 	}
 	defer a.Release()
 	out, err := castArray(c, a, n.t, n.pos)

@@ -327,17 +327,12 @@ type inNode struct {
 }
 
 func (n *inNode) eval(c *ctx) (vec, error) {
-	x, err := evalPlain(c, n.kids[0])
+	a, null, err := evalArg(c, n.kids[0])
 	if err != nil {
 		return vec{}, err
 	}
-	defer x.release()
-	if x.constNull() {
+	if null {
 		return nullVec(tBool), nil
-	}
-	a, err := c.materialize(x)
-	if err != nil {
-		return vec{}, err
 	}
 	defer a.Release()
 	buf := newZeroBuf(c.mem, bitmapBytes(c.n))

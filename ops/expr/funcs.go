@@ -89,17 +89,12 @@ func bindFloorCeil(b *binder, e *Expr, a []node) (node, error) {
 }
 
 func (n *mathNode) eval(c *ctx) (vec, error) {
-	x, err := evalPlain(c, n.kids[0])
+	a, null, err := evalArg(c, n.kids[0])
 	if err != nil {
 		return vec{}, err
 	}
-	defer x.release()
-	if x.constNull() {
+	if null {
 		return nullVec(n.t), nil
-	}
-	a, err := c.materialize(x)
-	if err != nil {
-		return vec{}, err
 	}
 	defer a.Release()
 	valid, nulls := validity(c.mem, c.n, vec{a: a})
@@ -341,17 +336,12 @@ func bindCaseFold(b *binder, e *Expr, a []node) (node, error) {
 }
 
 func (n *caseFoldNode) eval(c *ctx) (vec, error) {
-	x, err := evalPlain(c, n.kids[0])
+	a, null, err := evalArg(c, n.kids[0])
 	if err != nil {
 		return vec{}, err
 	}
-	defer x.release()
-	if x.constNull() {
+	if null {
 		return nullVec(n.t), nil
-	}
-	a, err := c.materialize(x)
-	if err != nil {
-		return vec{}, err
 	}
 	defer a.Release()
 	o, d := strs(a)
@@ -412,17 +402,12 @@ func bindLength(b *binder, e *Expr, a []node) (node, error) {
 }
 
 func (n *lengthNode) eval(c *ctx) (vec, error) {
-	x, err := evalPlain(c, n.kids[0])
+	a, null, err := evalArg(c, n.kids[0])
 	if err != nil {
 		return vec{}, err
 	}
-	defer x.release()
-	if x.constNull() {
+	if null {
 		return nullVec(n.t), nil
-	}
-	a, err := c.materialize(x)
-	if err != nil {
-		return vec{}, err
 	}
 	defer a.Release()
 	o, d := strs(a)
@@ -457,17 +442,12 @@ func bindDatePart(b *binder, e *Expr, a []node) (node, error) {
 }
 
 func (n *datePartNode) eval(c *ctx) (vec, error) {
-	x, err := evalPlain(c, n.kids[0])
+	a, null, err := evalArg(c, n.kids[0])
 	if err != nil {
 		return vec{}, err
 	}
-	defer x.release()
-	if x.constNull() {
+	if null {
 		return nullVec(n.t), nil
-	}
-	a, err := c.materialize(x)
-	if err != nil {
-		return vec{}, err
 	}
 	defer a.Release()
 	buf, out := newFixed[int64](c.mem, c.n)

@@ -180,17 +180,12 @@ type likeNode struct {
 }
 
 func (n *likeNode) eval(c *ctx) (vec, error) {
-	x, err := evalPlain(c, n.kids[0])
+	a, null, err := evalArg(c, n.kids[0])
 	if err != nil {
 		return vec{}, err
 	}
-	defer x.release()
-	if x.constNull() {
+	if null {
 		return nullVec(tBool), nil
-	}
-	a, err := c.materialize(x)
-	if err != nil {
-		return vec{}, err
 	}
 	defer a.Release()
 	buf := newZeroBuf(c.mem, bitmapBytes(c.n))
