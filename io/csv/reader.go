@@ -359,15 +359,15 @@ func (r *reader) convert(n int) error {
 		bad := -1
 		switch c.typ {
 		case tInt64:
-			bad = convInt64(c.i64, r.buf, st, en)
+			bad = conv(c.i64, parseInt, r.buf, st, en)
 		case tFloat64:
-			bad = convFloat64(c.f64, r.buf, st, en)
+			bad = conv(c.f64, parseFloat, r.buf, st, en)
 		case tBool:
-			bad = convBool(c.bl, r.buf, st, en)
+			bad = conv(c.bl, parseBool, r.buf, st, en)
 		case tDate32:
-			bad = convDate32(c.d32, r.buf, st, en)
+			bad = conv(c.d32, parseDate32, r.buf, st, en)
 		case tTimestamp:
-			bad = convTimestamp(c.ts, r.buf, st, en)
+			bad = conv(c.ts, parseTimestampValue, r.buf, st, en)
 		default:
 			convString(c.str, r.buf, st, en)
 		}
@@ -383,7 +383,15 @@ func (r *reader) convert(n int) error {
 // The conversion loops return the index of the first row that does not
 // parse, or -1. An empty field is NULL for every type but string.
 
-func convInt64(b *array.Int64Builder, buf []byte, st, en []int32) int {
+// fixedBuilder is what conv needs of a fixed-width Arrow builder.
+type fixedBuilder[T any] interface {
+	Reserve(int)
+	UnsafeAppendBoolToBitmap(bool)
+	UnsafeAppend(T)
+}
+
+// conv parses the fields [st[i], en[i]) of buf into b.
+func conv[T any, B fixedBuilder[T]](b B, parse func([]byte) (T, bool), buf []byte, st, en []int32) int {
 	b.Reserve(len(st))
 	for i, e := range en {
 		s := st[i]
@@ -391,7 +399,7 @@ func convInt64(b *array.Int64Builder, buf []byte, st, en []int32) int {
 			b.UnsafeAppendBoolToBitmap(false)
 			continue
 		}
-		v, ok := parseInt(buf[s:e])
+		v, ok := parse(buf[s:e])
 		if !ok {
 			return i
 		}
@@ -400,72 +408,14 @@ func convInt64(b *array.Int64Builder, buf []byte, st, en []int32) int {
 	return -1
 }
 
-func convFloat64(b *array.Float64Builder, buf []byte, st, en []int32) int {
-	b.Reserve(len(st))
-	for i, e := range en {
-		s := st[i]
-		if e <= s {
-			b.UnsafeAppendBoolToBitmap(false)
-			continue
-		}
-		v, ok := parseFloat(buf[s:e])
-		if !ok {
-			return i
-		}
-		b.UnsafeAppend(v)
-	}
-	return -1
+func parseDate32(b []byte) (arrow.Date32, bool) {
+	v, ok := parseDate(b)
+	return arrow.Date32(v), ok
 }
 
-func convBool(b *array.BooleanBuilder, buf []byte, st, en []int32) int {
-	b.Reserve(len(st))
-	for i, e := range en {
-		s := st[i]
-		if e <= s {
-			b.UnsafeAppendBoolToBitmap(false)
-			continue
-		}
-		v, ok := parseBool(buf[s:e])
-		if !ok {
-			return i
-		}
-		b.UnsafeAppend(v)
-	}
-	return -1
-}
-
-func convDate32(b *array.Date32Builder, buf []byte, st, en []int32) int {
-	b.Reserve(len(st))
-	for i, e := range en {
-		s := st[i]
-		if e <= s {
-			b.UnsafeAppendBoolToBitmap(false)
-			continue
-		}
-		v, ok := parseDate(buf[s:e])
-		if !ok {
-			return i
-		}
-		b.UnsafeAppend(arrow.Date32(v))
-	}
-	return -1
-}
-
-func convTimestamp(b *array.TimestampBuilder, buf []byte, st, en []int32) int {
-	b.Reserve(len(st))
-	for i, e := range en {
-		s := st[i]
-		if e <= s {
-			b.UnsafeAppendBoolToBitmap(false)
-			continue
-		}
-		v, ok := parseTimestamp(buf[s:e])
-		if !ok {
-			return i
-		}
-		b.UnsafeAppend(arrow.Timestamp(v))
-	}
-	return -1
+func parseTimestampValue(b []byte) (arrow.Timestamp, bool) {
+	v, ok := parseTimestamp(b)
+	return arrow.Timestamp(v), ok
 }
 
 func convString(b *array.StringBuilder, buf []byte, st, en []int32) {
