@@ -373,6 +373,20 @@ func (w *Writer) writeColumn(cw *pq.ColumnWriter, col int, arr arrow.Array, off,
 	return nil
 }
 
+// fillInt32 stores integers that Parquet keeps as INT32.
+func fillInt32[T int8 | int16 | int32 | uint8 | uint16 | uint32 | arrow.Date32](vals []pq.Value, src []T) {
+	for i, v := range src {
+		vals[i] = pq.Int32Value(int32(v))
+	}
+}
+
+// fillInt64 stores integers that Parquet keeps as INT64, times mul.
+func fillInt64[T int64 | uint64 | arrow.Timestamp](vals []pq.Value, src []T, mul int64) {
+	for i, v := range src {
+		vals[i] = pq.Int64Value(int64(v) * mul)
+	}
+}
+
 // fill sets vals to the values of arr from row start (the caller sets the
 // levels and overwrites NULL slots).
 func (w *writeCol) fill(vals []pq.Value, arr arrow.Array, start int) error {
@@ -383,37 +397,21 @@ func (w *writeCol) fill(vals []pq.Value, arr arrow.Array, start int) error {
 			vals[i] = pq.BooleanValue(a.Value(start + i))
 		}
 	case *array.Int8:
-		for i, v := range a.Int8Values()[start : start+k] {
-			vals[i] = pq.Int32Value(int32(v))
-		}
+		fillInt32(vals, a.Int8Values()[start:start+k])
 	case *array.Int16:
-		for i, v := range a.Int16Values()[start : start+k] {
-			vals[i] = pq.Int32Value(int32(v))
-		}
+		fillInt32(vals, a.Int16Values()[start:start+k])
 	case *array.Int32:
-		for i, v := range a.Int32Values()[start : start+k] {
-			vals[i] = pq.Int32Value(v)
-		}
+		fillInt32(vals, a.Int32Values()[start:start+k])
 	case *array.Int64:
-		for i, v := range a.Int64Values()[start : start+k] {
-			vals[i] = pq.Int64Value(v)
-		}
+		fillInt64(vals, a.Int64Values()[start:start+k], 1)
 	case *array.Uint8:
-		for i, v := range a.Uint8Values()[start : start+k] {
-			vals[i] = pq.Int32Value(int32(v))
-		}
+		fillInt32(vals, a.Uint8Values()[start:start+k])
 	case *array.Uint16:
-		for i, v := range a.Uint16Values()[start : start+k] {
-			vals[i] = pq.Int32Value(int32(v))
-		}
+		fillInt32(vals, a.Uint16Values()[start:start+k])
 	case *array.Uint32:
-		for i, v := range a.Uint32Values()[start : start+k] {
-			vals[i] = pq.Int32Value(int32(v))
-		}
+		fillInt32(vals, a.Uint32Values()[start:start+k])
 	case *array.Uint64:
-		for i, v := range a.Uint64Values()[start : start+k] {
-			vals[i] = pq.Int64Value(int64(v))
-		}
+		fillInt64(vals, a.Uint64Values()[start:start+k], 1)
 	case *array.Float32:
 		for i, v := range a.Float32Values()[start : start+k] {
 			vals[i] = pq.FloatValue(v)
@@ -423,17 +421,13 @@ func (w *writeCol) fill(vals []pq.Value, arr arrow.Array, start int) error {
 			vals[i] = pq.DoubleValue(v)
 		}
 	case *array.Date32:
-		for i, v := range a.Date32Values()[start : start+k] {
-			vals[i] = pq.Int32Value(int32(v))
-		}
+		fillInt32(vals, a.Date32Values()[start:start+k])
 	case *array.Timestamp:
 		mul := int64(1)
 		if a.DataType().(*arrow.TimestampType).Unit == arrow.Second {
 			mul = 1000
 		}
-		for i, v := range a.TimestampValues()[start : start+k] {
-			vals[i] = pq.Int64Value(int64(v) * mul)
-		}
+		fillInt64(vals, a.TimestampValues()[start:start+k], mul)
 	case *array.String:
 		data, offs := a.ValueBytes(), a.ValueOffsets()
 		base := offs[0]
