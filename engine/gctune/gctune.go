@@ -37,9 +37,8 @@ const (
 var (
 	once    sync.Once
 	enabled bool
-	mu      sync.Mutex
+	mu      sync.Mutex // guards current
 	current = 100
-	sample  = []metrics.Sample{{Name: "/gc/heap/live:bytes"}}
 )
 
 // Enable starts tuning, unless the GOGC environment variable is set (the
@@ -75,9 +74,8 @@ func Tune() {
 	if !enabled {
 		return
 	}
-	metrics.Read(sample)
 	pct := Percent
-	if v := sample[0].Value; v.Kind() == metrics.KindUint64 && v.Uint64() > LiveLimit {
+	if Large() {
 		pct = 100
 	}
 	mu.Lock()
@@ -88,8 +86,10 @@ func Tune() {
 	}
 }
 
-// Large reports whether the live heap is over LiveLimit.
+// Large reports whether the live heap (as of the last collection) is over
+// LiveLimit.
 func Large() bool {
+	sample := []metrics.Sample{{Name: "/gc/heap/live:bytes"}}
 	metrics.Read(sample)
 	v := sample[0].Value
 	return v.Kind() == metrics.KindUint64 && v.Uint64() > LiveLimit
