@@ -335,38 +335,32 @@ func (s *server) run(ctx context.Context, t *wire.Task) (b exec.Buckets, st sour
 			err = fmt.Errorf("proc: worker: task %d panicked: %v\n%s", t.ID, r, debug.Stack())
 		}
 	}()
-	if t.Group != 0 && s.acc != nil {
-		// The group's fragment was decoded with its first task.
+	if t.Group == 0 || s.acc == nil {
+		// A group's fragment is decoded with its first task only.
+		f, err := decodeFragment(t.Fragment)
+		if err != nil {
+			return nil, st, code, fmt.Errorf("proc: worker: task %d: %w", t.ID, err)
+		}
+		if t.Buckets > 0 {
+			f.Buckets = t.Buckets
+		}
 		if taskHook != nil {
 			taskHook(s.tasks, s.raw)
 		}
-		st, err = s.acc.Add(ctx, t.Split)
-		if err == nil {
-			s.groupN++
+		if t.Group == 0 {
+			out, st, err := exec.RunSplit(ctx, f, t.Split, s.mem)
+			return out, st, code, err
 		}
-		return nil, st, code, err
-	}
-	f, err := decodeFragment(t.Fragment)
-	if err != nil {
-		return nil, st, code, fmt.Errorf("proc: worker: task %d: %w", t.ID, err)
-	}
-	if t.Buckets > 0 {
-		f.Buckets = t.Buckets
-	}
-	if taskHook != nil {
-		taskHook(s.tasks, s.raw)
-	}
-	if t.Group != 0 {
 		s.group, s.groupLive = t.Group, s.live()
 		s.acc = exec.NewAccumulator(f, s.mem)
-		st, err = s.acc.Add(ctx, t.Split)
-		if err == nil {
-			s.groupN++
-		}
-		return nil, st, code, err
+	} else if taskHook != nil {
+		taskHook(s.tasks, s.raw)
 	}
-	out, st, err := exec.RunSplit(ctx, f, t.Split, s.mem)
-	return out, st, code, err
+	st, err = s.acc.Add(ctx, t.Split)
+	if err == nil {
+		s.groupN++
+	}
+	return nil, st, code, err
 }
 
 // decodeFragment decodes a fragment. Pruning predicate values are held in
