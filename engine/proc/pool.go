@@ -548,21 +548,31 @@ func (q *query) send(pr *process, t *splitRef) error {
 	}
 	pr.nextID++
 	t.id = pr.nextID
+	q.mu.Lock()
+	q.qs.Tasks++
+	q.mu.Unlock()
+	return q.write(pr, &wire.Task{ID: t.id, Fragment: q.frag, Split: t.split, Buckets: q.buckets, Group: q.group})
+}
+
+// write sends one message and counts its bytes; a failure is remembered in
+// pr.sendErr.
+func (q *query) write(pr *process, m any) error {
 	before := pr.enc.BytesWritten()
-	err := pr.enc.WriteMsg(&wire.Task{ID: t.id, Fragment: q.frag, Split: t.split, Buckets: q.buckets, Group: q.group})
+	err := pr.enc.WriteMsg(m)
 	if err == nil {
 		err = pr.enc.Flush()
 	}
 	q.mu.Lock()
-	q.qs.Tasks++
 	q.qs.BytesSent += pr.enc.BytesWritten() - before
 	q.mu.Unlock()
 	pr.sendErr = err
 	return err
 }
 
-// recv reads the answer to task t and stores its buckets.
-func (q *query) recv(ctx context.Context, pr *process, t *splitRef) (err error) {
+// answer reads the worker's answer to message id: its Result and buckets,
+// or its Error. Anything else is a protocol error (the worker is killed);
+// failures name split t (may be nil) as tried attempts times.
+func (q *query) answer(ctx context.Context, pr *process, id uint64, t *splitRef, attempts int, what string) (*wire.Result, exec.Buckets, *wire.Error, error) {
 	before := pr.dec.BytesRead()
 	defer func() {
 		q.mu.Lock()
@@ -571,41 +581,53 @@ func (q *query) recv(ctx context.Context, pr *process, t *splitRef) (err error) 
 	}()
 	m, err := pr.dec.ReadMsg()
 	if err != nil {
-		return pr.readFailed(ctx, t, t.attempts+1, "reading the result", err)
+		return nil, nil, nil, pr.readFailed(ctx, t, attempts, what, err)
 	}
 	switch m := m.(type) {
 	case *wire.Result:
-		if m.ID != t.id {
+		if m.ID != id {
 			pr.kill()
-			return pr.failure(t, t.attempts+1, fmt.Errorf("%w: result for task %d, expected %d", wire.ErrProtocol, m.ID, t.id))
+			return nil, nil, nil, pr.failure(t, attempts, fmt.Errorf("%w: result for message %d, expected %d", wire.ErrProtocol, m.ID, id))
 		}
 		b, err := pr.dec.ReadBuckets(m.Streams, q.mem)
 		if err != nil {
-			return pr.readFailed(ctx, t, t.attempts+1, "reading the result", err)
+			return nil, nil, nil, pr.readFailed(ctx, t, attempts, what, err)
 		}
-		if q.group != 0 {
-			if len(b) > 0 {
-				wire.ReleaseBuckets(b)
-				pr.kill()
-				return pr.failure(t, t.attempts+1, fmt.Errorf("%w: rows sent for task %d of a group", wire.ErrProtocol, t.id))
-			}
-		} else {
-			q.results[t.idx] = b
-		}
-		if q.stats != nil && !t.counted {
-			q.stats.AddScan(m.Stats)
-		}
-		t.counted = true
-		return nil
+		return m, b, nil, nil
 	case *wire.Error:
-		if m.ID != t.id {
+		if m.ID != id {
 			pr.kill()
-			return pr.failure(t, t.attempts+1, fmt.Errorf("%w: error for task %d, expected %d: %v", wire.ErrProtocol, m.ID, t.id, m))
+			return nil, nil, nil, pr.failure(t, attempts, fmt.Errorf("%w: error for message %d, expected %d: %v", wire.ErrProtocol, m.ID, id, m))
 		}
-		return &TaskError{Worker: pr.id, Split: t.split, Code: m.Code, Msg: m.Message}
+		return nil, nil, m, nil
 	}
 	pr.kill()
-	return pr.failure(t, t.attempts+1, fmt.Errorf("%w: unexpected %T message", wire.ErrProtocol, m))
+	return nil, nil, nil, pr.failure(t, attempts, fmt.Errorf("%w: unexpected %T message", wire.ErrProtocol, m))
+}
+
+// recv reads the answer to task t and stores its buckets.
+func (q *query) recv(ctx context.Context, pr *process, t *splitRef) error {
+	res, b, werr, err := q.answer(ctx, pr, t.id, t, t.attempts+1, "reading the result")
+	if err != nil {
+		return err
+	}
+	if werr != nil {
+		return &TaskError{Worker: pr.id, Split: t.split, Code: werr.Code, Msg: werr.Message}
+	}
+	if q.group != 0 {
+		if len(b) > 0 {
+			wire.ReleaseBuckets(b)
+			pr.kill()
+			return pr.failure(t, t.attempts+1, fmt.Errorf("%w: rows sent for task %d of a group", wire.ErrProtocol, t.id))
+		}
+	} else {
+		q.results[t.idx] = b
+	}
+	if q.stats != nil && !t.counted {
+		q.stats.AddScan(res.Stats)
+	}
+	t.counted = true
+	return nil
 }
 
 // readFailed turns an error reading the worker's answer into the query's:
@@ -625,56 +647,26 @@ func (pr *process) readFailed(ctx context.Context, t *splitRef, attempts int, wh
 
 // flush asks the worker for the partial result of the splits it held and
 // stores it.
-func (q *query) flush(ctx context.Context, pr *process, held []*splitRef) (err error) {
+func (q *query) flush(ctx context.Context, pr *process, held []*splitRef) error {
 	if pr.sendErr != nil {
 		return pr.readError("flushing", pr.sendErr)
 	}
 	pr.nextID++
 	id := pr.nextID
-	sent := pr.enc.BytesWritten()
-	err = pr.enc.WriteMsg(&wire.Flush{ID: id, Group: q.group})
-	if err == nil {
-		err = pr.enc.Flush()
-	}
-	read := pr.dec.BytesRead()
-	defer func() {
-		q.mu.Lock()
-		q.qs.BytesSent += pr.enc.BytesWritten() - sent
-		q.qs.BytesReceived += pr.dec.BytesRead() - read
-		q.mu.Unlock()
-	}()
+	// After a failed write the worker is gone or interrupted; reading says
+	// which.
+	q.write(pr, &wire.Flush{ID: id, Group: q.group})
+	_, b, werr, err := q.answer(ctx, pr, id, nil, 1, fmt.Sprintf("reading the partial result of %d splits", len(held)))
 	if err != nil {
-		pr.sendErr = err
-		// The worker is gone or interrupted; reading says which.
+		return err
 	}
-	what := fmt.Sprintf("reading the partial result of %d splits", len(held))
-	m, err := pr.dec.ReadMsg()
-	if err != nil {
-		return pr.readFailed(ctx, nil, 1, what, err)
+	if werr != nil {
+		return &TaskError{Worker: pr.id, Held: len(held), Code: werr.Code, Msg: werr.Message}
 	}
-	switch m := m.(type) {
-	case *wire.Result:
-		if m.ID != id {
-			pr.kill()
-			return pr.failure(nil, 1, fmt.Errorf("%w: result for %d, expected flush %d", wire.ErrProtocol, m.ID, id))
-		}
-		b, err := pr.dec.ReadBuckets(m.Streams, q.mem)
-		if err != nil {
-			return pr.readFailed(ctx, nil, 1, what, err)
-		}
-		q.mu.Lock()
-		q.results = append(q.results, b)
-		q.mu.Unlock()
-		return nil
-	case *wire.Error:
-		if m.ID != id {
-			pr.kill()
-			return pr.failure(nil, 1, fmt.Errorf("%w: error for %d, expected flush %d: %v", wire.ErrProtocol, m.ID, id, m))
-		}
-		return &TaskError{Worker: pr.id, Held: len(held), Code: m.Code, Msg: m.Message}
-	}
-	pr.kill()
-	return pr.failure(nil, 1, fmt.Errorf("%w: unexpected %T message", wire.ErrProtocol, m))
+	q.mu.Lock()
+	q.results = append(q.results, b)
+	q.mu.Unlock()
+	return nil
 }
 
 var _ exec.LeafRunner = (*Pool)(nil)
