@@ -285,13 +285,10 @@ func Run(ctx context.Context, ph *plan.Physical, in Input, cfg Config) (res *Res
 			splits, done, err := sh.ShareTable(ctx, ph.ScanSchema, recs)
 			switch {
 			case err == nil:
+				// The files hold exactly the scanned columns, which
+				// read.Columns names (nil: all of them).
 				defer done()
 				leafSplits = splits
-				read.Columns = make([]string, ph.ScanSchema.NumFields())
-				for i, f := range ph.ScanSchema.Fields() {
-					read.Columns[i] = f.Name
-				}
-				read.Preds = nil
 			case !errors.Is(err, ErrNotShareable):
 				return nil, err
 			}
