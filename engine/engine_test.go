@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/dfq/dfq/engine/recycle"
+
 	"github.com/apache/arrow/go/v17/arrow"
 	"github.com/apache/arrow/go/v17/arrow/array"
 	"github.com/apache/arrow/go/v17/arrow/ipc"
@@ -295,7 +297,7 @@ func TestExplain(t *testing.T) {
 // through shared-memory files (removed after the query); a column type the
 // workers cannot map keeps the query in this process, with the same answer.
 func TestFromRecordsInWorkers(t *testing.T) {
-	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	mem := memory.NewCheckedAllocator(recycle.New(recycle.Options{Poison: true}))
 	defer mem.AssertSize(t, 0)
 	rec := fixtureRecord(mem)
 	defer rec.Release()
@@ -379,7 +381,7 @@ func TestFromRecordsInWorkers(t *testing.T) {
 // TestFromRecordsShareFails: when the shared files cannot be written (here
 // the share directory does not exist), the query runs in this process.
 func TestFromRecordsShareFails(t *testing.T) {
-	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	mem := memory.NewCheckedAllocator(recycle.New(recycle.Options{Poison: true}))
 	defer mem.AssertSize(t, 0)
 	rec := fixtureRecord(mem)
 	defer rec.Release()

@@ -5,6 +5,8 @@ import (
 	"os"
 	"testing"
 
+	"github.com/dfq/dfq/engine/recycle"
+
 	"go.uber.org/goleak"
 
 	"github.com/dfq/dfq/engine"
@@ -19,6 +21,9 @@ var h2oDirs []string
 // starts it, and otherwise adds warm process pools of 1, 2 and 3 workers to
 // the executors every query is checked on.
 func TestMain(m *testing.M) {
+	// Freed Arrow memory is poisoned, here and in worker processes, so a
+	// use after release is a wrong answer rather than a silent one.
+	recycle.Default = recycle.New(recycle.Options{Poison: true})
 	if proc.IsWorker() {
 		os.Exit(proc.RunWorker())
 	}

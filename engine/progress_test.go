@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"testing"
 
+	"github.com/dfq/dfq/engine/recycle"
+
 	"github.com/apache/arrow/go/v17/arrow/memory"
 	"github.com/stretchr/testify/require"
 
@@ -31,7 +33,7 @@ func TestProgress(t *testing.T) {
 	for qname, build := range queries {
 		for _, o := range check.Executors {
 			t.Run(fmt.Sprintf("%s/%s-%d", qname, o.Mode, o.Workers), func(t *testing.T) {
-				mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+				mem := memory.NewCheckedAllocator(recycle.New(recycle.Options{Poison: true}))
 				defer mem.AssertSize(t, 0)
 				var calls []call
 				o.Mem = mem
@@ -57,7 +59,7 @@ func TestProgress(t *testing.T) {
 		}
 	}
 	t.Run("in-memory input reports nothing", func(t *testing.T) {
-		mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+		mem := memory.NewCheckedAllocator(recycle.New(recycle.Options{Poison: true}))
 		defer mem.AssertSize(t, 0)
 		rec := fixtureRecord(mem)
 		defer rec.Release()

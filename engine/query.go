@@ -17,6 +17,7 @@ import (
 
 	"github.com/dfq/dfq/engine/exec"
 	"github.com/dfq/dfq/engine/plan"
+	"github.com/dfq/dfq/engine/recycle"
 	"github.com/dfq/dfq/engine/sql"
 	"github.com/dfq/dfq/io/sink"
 	"github.com/dfq/dfq/io/source"
@@ -131,7 +132,7 @@ func (r *Result) wrap(err error) error { return wrapErr(r.src, err) }
 // textRows renders a text or COPY result as rows.
 func (r *Result) textRows(mem memory.Allocator) (*Rows, error) {
 	if mem == nil {
-		mem = memory.DefaultAllocator
+		mem = recycle.Default
 	}
 	if r.Kind == ResultCopy {
 		b := array.NewInt64Builder(mem)
@@ -229,7 +230,7 @@ func Exec(ctx context.Context, query string, qo QueryOptions, o Options) (*Resul
 // describe lists a schema's columns as rows (column_name, column_type, null).
 func describe(schema *arrow.Schema, mem memory.Allocator) (*Rows, error) {
 	if mem == nil {
-		mem = memory.DefaultAllocator
+		mem = recycle.Default
 	}
 	names := array.NewStringBuilder(mem)
 	defer names.Release()

@@ -14,6 +14,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/dfq/dfq/engine/recycle"
+
 	"github.com/apache/arrow/go/v17/arrow"
 	"github.com/apache/arrow/go/v17/arrow/array"
 	"github.com/apache/arrow/go/v17/arrow/memory"
@@ -741,7 +743,7 @@ var sqlExecutors = []engine.Options{
 }
 
 func TestSQLQueries(t *testing.T) {
-	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	mem := memory.NewCheckedAllocator(recycle.New(recycle.Options{Poison: true}))
 	defer mem.AssertSize(t, 0)
 	fx := newSQLFixture(t, mem)
 	defer fx.rec.Release()
@@ -836,7 +838,7 @@ var h2oQuestions = []struct {
 }
 
 func TestSQLH2OQuestions(t *testing.T) {
-	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	mem := memory.NewCheckedAllocator(recycle.New(recycle.Options{Poison: true}))
 	defer mem.AssertSize(t, 0)
 	fx := newSQLFixture(t, mem)
 	defer fx.rec.Release()
@@ -907,7 +909,7 @@ func TestSQLCSVOptions(t *testing.T) {
 }
 
 func TestSQLSources(t *testing.T) {
-	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	mem := memory.NewCheckedAllocator(recycle.New(recycle.Options{Poison: true}))
 	defer mem.AssertSize(t, 0)
 	fx := newSQLFixture(t, mem)
 	defer fx.rec.Release()
@@ -934,7 +936,7 @@ func TestSQLSources(t *testing.T) {
 }
 
 func TestSQLTables(t *testing.T) {
-	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	mem := memory.NewCheckedAllocator(recycle.New(recycle.Options{Poison: true}))
 	defer mem.AssertSize(t, 0)
 	schema := arrow.NewSchema([]arrow.Field{{Name: "K", Type: arrow.BinaryTypes.String, Nullable: true}, {Name: "v", Type: arrow.PrimitiveTypes.Int64, Nullable: true}}, nil)
 	rec, _, err := array.RecordFromJSON(mem, schema, strings.NewReader(`[{"K": "a", "v": 1}, {"K": "b", "v": 2}, {"K": "a", "v": null}, {"K": null, "v": 5}]`))
@@ -988,7 +990,7 @@ func TestSQLFrameExtends(t *testing.T) {
 }
 
 func TestSQLExplainDescribe(t *testing.T) {
-	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	mem := memory.NewCheckedAllocator(recycle.New(recycle.Options{Poison: true}))
 	defer mem.AssertSize(t, 0)
 	fx := newSQLFixture(t, mem)
 	defer fx.rec.Release()
@@ -1041,7 +1043,7 @@ func TestSQLExplainDescribe(t *testing.T) {
 }
 
 func TestSQLCopy(t *testing.T) {
-	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	mem := memory.NewCheckedAllocator(recycle.New(recycle.Options{Poison: true}))
 	defer mem.AssertSize(t, 0)
 	fx := newSQLFixture(t, mem)
 	defer fx.rec.Release()
@@ -1100,7 +1102,7 @@ func TestSQLCopy(t *testing.T) {
 }
 
 func TestSQLErrors(t *testing.T) {
-	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	mem := memory.NewCheckedAllocator(recycle.New(recycle.Options{Poison: true}))
 	defer mem.AssertSize(t, 0)
 	fx := newSQLFixture(t, mem)
 	defer fx.rec.Release()

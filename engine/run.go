@@ -15,6 +15,7 @@ import (
 	"github.com/dfq/dfq/engine/exec"
 	"github.com/dfq/dfq/engine/plan"
 	"github.com/dfq/dfq/engine/proc"
+	"github.com/dfq/dfq/engine/recycle"
 	"github.com/dfq/dfq/ops/column"
 )
 
@@ -45,7 +46,10 @@ type Options struct {
 	Workers int
 	// BatchSize is the number of rows per record read (0: 64Ki).
 	BatchSize int
-	// Mem allocates every Arrow buffer (nil: the Go allocator).
+	// Mem allocates every Arrow buffer. Nil means recycle.Default, which
+	// reuses freed buffers: as with any Arrow allocator that frees, the
+	// values of a released record (strings from String.Value included)
+	// must not be used afterwards.
 	Mem memory.Allocator
 	// Pool is the worker-process pool for Procs. Nil starts a pool of Workers
 	// processes for the query and stops it afterwards; pass a pool (see
@@ -76,7 +80,7 @@ func (o Options) config() (exec.Config, error) {
 		return cfg, fmt.Errorf("engine: unknown executor mode %q (want seq, threads or procs)", o.Mode)
 	}
 	if cfg.Mem == nil {
-		cfg.Mem = memory.DefaultAllocator
+		cfg.Mem = recycle.Default
 	}
 	return cfg, nil
 }

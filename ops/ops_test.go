@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/dfq/dfq/engine/recycle"
+
 	"github.com/apache/arrow/go/v17/arrow"
 	"github.com/apache/arrow/go/v17/arrow/array"
 	"github.com/apache/arrow/go/v17/arrow/memory"
@@ -140,7 +142,7 @@ func TestFilterProjectLimit(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+			mem := memory.NewCheckedAllocator(recycle.New(recycle.Options{Poison: true}))
 			defer mem.AssertSize(t, 0)
 			in := &sliceStream{schema: schema, recs: records(t, mem, c.batch...)}
 			s, err := c.open(in, mem)
@@ -152,7 +154,7 @@ func TestFilterProjectLimit(t *testing.T) {
 }
 
 func TestOpenErrorsCloseInput(t *testing.T) {
-	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	mem := memory.NewCheckedAllocator(recycle.New(recycle.Options{Poison: true}))
 	defer mem.AssertSize(t, 0)
 	in := &sliceStream{schema: schema, recs: records(t, mem, data1)}
 	_, err := ops.Filter{Pred: expr.Col("nope").Gt(expr.Int(1))}.Open(in, mem)
@@ -257,7 +259,7 @@ func TestAggregate(t *testing.T) {
 	for _, c := range cases {
 		for _, buckets := range []int{1, 3} {
 			t.Run(c.name, func(t *testing.T) {
-				mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+				mem := memory.NewCheckedAllocator(recycle.New(recycle.Options{Poison: true}))
 				defer mem.AssertSize(t, 0)
 				got := runAgg(t, mem, c.a, buckets, c.batches...)
 				want := append([]string(nil), c.want...)
@@ -291,7 +293,7 @@ func TestSortAndTopK(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+			mem := memory.NewCheckedAllocator(recycle.New(recycle.Options{Poison: true}))
 			defer mem.AssertSize(t, 0)
 			// Two runs, one per batch, merged.
 			var runs []arrow.Record
@@ -325,7 +327,7 @@ func TestSortAndTopK(t *testing.T) {
 }
 
 func TestWindowRowNumber(t *testing.T) {
-	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	mem := memory.NewCheckedAllocator(recycle.New(recycle.Options{Poison: true}))
 	defer mem.AssertSize(t, 0)
 	w := ops.Window{Func: "row_number", Name: "rn", PartitionBy: []*expr.Expr{expr.Col("g")},
 		OrderBy: []ops.SortKey{{Expr: expr.Col("k"), Desc: true}}}
@@ -366,7 +368,7 @@ func TestAggregatePassthrough(t *testing.T) {
 		{Name: "m", Spec: agg.Spec{Func: "median"}, Args: []*expr.Expr{expr.Col("x")}},
 		{Name: "g", Spec: agg.Spec{Func: "max"}, Args: []*expr.Expr{expr.Col("g")}},
 	}}
-	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	mem := memory.NewCheckedAllocator(recycle.New(recycle.Options{Poison: true}))
 	defer mem.AssertSize(t, 0)
 	// The first partial sees unique keys in its first batch and passes the
 	// rest through; the second keeps grouping (it sees one batch).
@@ -401,7 +403,7 @@ func TestAggregatePassthrough(t *testing.T) {
 // TestFinalLargePartials merges partials larger than Final's slice (in
 // pieces) and equals the reference; a cancelled context stops it.
 func TestFinalLargePartials(t *testing.T) {
-	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	mem := memory.NewCheckedAllocator(recycle.New(recycle.Options{Poison: true}))
 	defer mem.AssertSize(t, 0)
 	const n = 600_000 // over two slices of 1<<18 rows
 	build := func(shift int64) arrow.Record {
@@ -465,7 +467,7 @@ func TestFinalLargePartials(t *testing.T) {
 // Parquet row groups give), with NULLs, alone and with a second key, give
 // the same groups as plain grouping.
 func TestAggregatePassthroughStringKeys(t *testing.T) {
-	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	mem := memory.NewCheckedAllocator(recycle.New(recycle.Options{Poison: true}))
 	defer mem.AssertSize(t, 0)
 	dictOf := func(rec arrow.Record, shuffle bool) arrow.Record {
 		g := rec.Column(0).(*array.String)

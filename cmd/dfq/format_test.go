@@ -13,6 +13,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/dfq/dfq/engine/recycle"
+
 	"github.com/apache/arrow/go/v17/arrow"
 	"github.com/apache/arrow/go/v17/arrow/array"
 	"github.com/apache/arrow/go/v17/arrow/decimal128"
@@ -104,7 +106,7 @@ func writeFixture(t *testing.T) (pq, csvPath string) {
 // cells returns the fixture's expected text per row and column, with ok
 // false for NULL.
 func fixtureCells(t *testing.T) (want [][]string, valid [][]bool) {
-	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	mem := memory.NewCheckedAllocator(recycle.New(recycle.Options{Poison: true}))
 	defer mem.AssertSize(t, 0)
 	rec := fixtureRecord(mem)
 	defer rec.Release()
@@ -283,7 +285,7 @@ func TestFormats(t *testing.T) {
 		f, err := os.Open(path)
 		require.NoError(t, err)
 		defer f.Close()
-		mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+		mem := memory.NewCheckedAllocator(recycle.New(recycle.Options{Poison: true}))
 		defer mem.AssertSize(t, 0)
 		r, err := ipc.NewFileReader(f, ipc.WithAllocator(mem))
 		require.NoError(t, err)
@@ -302,7 +304,7 @@ func TestFormats(t *testing.T) {
 		f, err := os.Open(path)
 		require.NoError(t, err)
 		defer f.Close()
-		mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+		mem := memory.NewCheckedAllocator(recycle.New(recycle.Options{Poison: true}))
 		defer mem.AssertSize(t, 0)
 		r, err := ipc.NewReader(f, ipc.WithAllocator(mem))
 		require.NoError(t, err)
@@ -318,7 +320,7 @@ func TestFormats(t *testing.T) {
 		checkRecords(t, r.Schema(), recs)
 	}
 	readParquet := func(t *testing.T, path string) {
-		mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+		mem := memory.NewCheckedAllocator(recycle.New(recycle.Options{Poison: true}))
 		defer mem.AssertSize(t, 0)
 		schema, recs := readParquetFile(t, mem, path)
 		defer releaseAll(recs)

@@ -13,6 +13,8 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/dfq/dfq/engine/recycle"
+
 	"github.com/apache/arrow/go/v17/arrow"
 	"github.com/apache/arrow/go/v17/arrow/array"
 	"github.com/apache/arrow/go/v17/arrow/memory"
@@ -146,7 +148,7 @@ func TestH2O(t *testing.T) {
 			out := ok(t, "", "query", "--mode", "threads", "--workers", "2", query)
 			got := parseCSV(t, out)
 
-			mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+			mem := memory.NewCheckedAllocator(recycle.New(recycle.Options{Poison: true}))
 			defer mem.AssertSize(t, 0)
 			tbl, err := q.frame(engine.Scan(path)).Collect(context.Background(), engine.Options{Mode: engine.Threads, Workers: 2, Mem: mem})
 			require.NoError(t, err)

@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/dfq/dfq/engine/recycle"
+
 	"github.com/apache/arrow/go/v17/arrow/memory"
 	"github.com/stretchr/testify/require"
 	"go.uber.org/goleak"
@@ -22,6 +24,9 @@ var update = flag.Bool("update", false, "rewrite the golden files in testdata")
 // starts it, points the CLI's worker command at this binary, and checks for
 // leaked goroutines after the tests.
 func TestMain(m *testing.M) {
+	// Freed Arrow memory is poisoned, here and in worker processes, so a
+	// use after release is a wrong answer rather than a silent one.
+	recycle.Default = recycle.New(recycle.Options{Poison: true})
 	if proc.IsWorker() {
 		os.Exit(proc.RunWorker())
 	}
@@ -62,7 +67,7 @@ type result struct {
 // afterwards, and the output must never hold a Go panic trace.
 func dfq(t *testing.T, stdin string, args ...string) result {
 	t.Helper()
-	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	mem := memory.NewCheckedAllocator(recycle.New(recycle.Options{Poison: true}))
 	r := dfqWith(t, mem, stdin, args...)
 	mem.AssertSize(t, 0)
 	return r

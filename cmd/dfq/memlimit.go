@@ -5,6 +5,7 @@ import (
 	"sync/atomic"
 
 	"github.com/apache/arrow/go/v17/arrow/memory"
+	"github.com/dfq/dfq/engine/recycle"
 )
 
 // budget is a memory.Allocator that counts the bytes its base allocator
@@ -31,7 +32,7 @@ type budget struct {
 
 func newBudget(base memory.Allocator, limit int64) *budget {
 	if base == nil {
-		base = memory.DefaultAllocator
+		base = recycle.Default
 	}
 	return &budget{base: base, limit: limit}
 }

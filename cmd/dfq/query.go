@@ -20,13 +20,14 @@ import (
 	"github.com/dfq/dfq/engine"
 	"github.com/dfq/dfq/engine/exec"
 	"github.com/dfq/dfq/engine/proc"
+	"github.com/dfq/dfq/engine/recycle"
 	"github.com/dfq/dfq/engine/sql"
 	"github.com/dfq/dfq/io/sink"
 )
 
 // newAllocator returns the allocator queries draw Arrow memory from (under
 // the --memory-limit budget). Tests replace it with a checked allocator.
-var newAllocator = func() memory.Allocator { return memory.DefaultAllocator }
+var newAllocator = func() memory.Allocator { return recycle.Default }
 
 // workerCommand returns the command that starts a worker process for --mode
 // procs: this executable with the "worker" argument. Tests replace it with

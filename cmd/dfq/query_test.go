@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/dfq/dfq/engine/recycle"
+
 	"github.com/apache/arrow/go/v17/arrow/array"
 	"github.com/apache/arrow/go/v17/arrow/memory"
 	"github.com/stretchr/testify/require"
@@ -63,7 +65,7 @@ func TestGlob(t *testing.T) {
 // checks aggregates against the values computed from the fixture.
 func TestCSVInput(t *testing.T) {
 	_, csvPath := writeFixture(t)
-	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	mem := memory.NewCheckedAllocator(recycle.New(recycle.Options{Poison: true}))
 	defer mem.AssertSize(t, 0)
 	rec := fixtureRecord(mem)
 	defer rec.Release()

@@ -3,6 +3,8 @@ package main
 import (
 	"testing"
 
+	"github.com/dfq/dfq/engine/recycle"
+
 	"github.com/apache/arrow/go/v17/arrow/memory"
 	"github.com/stretchr/testify/require"
 )
@@ -65,7 +67,7 @@ func TestFormatBytes(t *testing.T) {
 
 // TestBudget checks the accounting and the refusal of the memory budget.
 func TestBudget(t *testing.T) {
-	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	mem := memory.NewCheckedAllocator(recycle.New(recycle.Options{Poison: true}))
 	defer mem.AssertSize(t, 0)
 	b := newBudget(mem, 1000)
 	x := b.Allocate(600)

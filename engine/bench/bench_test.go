@@ -17,6 +17,8 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/dfq/dfq/engine/recycle"
+
 	"github.com/apache/arrow/go/v17/arrow"
 	"github.com/apache/arrow/go/v17/arrow/array"
 	"github.com/apache/arrow/go/v17/arrow/memory"
@@ -101,7 +103,7 @@ func suiteQueries() []Query {
 }
 
 func TestRun(t *testing.T) {
-	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	mem := memory.NewCheckedAllocator(recycle.New(recycle.Options{Poison: true}))
 	defer mem.AssertSize(t, 0)
 	cfg := testConfig(t, mem, suiteQueries())
 	cfg.Runs = 1
@@ -315,7 +317,7 @@ func TestMismatch(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+			mem := memory.NewCheckedAllocator(recycle.New(recycle.Options{Poison: true}))
 			defer mem.AssertSize(t, 0)
 			cfg := testConfig(t, mem, []Query{q})
 			cfg.Runs = 1
@@ -349,7 +351,7 @@ func TestMismatch(t *testing.T) {
 func TestRunOptions(t *testing.T) {
 	q1 := Suite()[0]
 	t.Run("no seq: no speedup, first configuration is the reference", func(t *testing.T) {
-		mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+		mem := memory.NewCheckedAllocator(recycle.New(recycle.Options{Poison: true}))
 		defer mem.AssertSize(t, 0)
 		cfg := testConfig(t, mem, []Query{q1})
 		cfg.Modes = []engine.Mode{engine.Threads}
@@ -368,7 +370,7 @@ func TestRunOptions(t *testing.T) {
 		require.Contains(t, buf.String(), "-")
 	})
 	t.Run("seq runs first whatever the order given", func(t *testing.T) {
-		mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+		mem := memory.NewCheckedAllocator(recycle.New(recycle.Options{Poison: true}))
 		defer mem.AssertSize(t, 0)
 		cfg := testConfig(t, mem, []Query{q1})
 		cfg.Modes = []engine.Mode{engine.Threads, engine.Sequential, engine.Threads}
@@ -384,7 +386,7 @@ func TestRunOptions(t *testing.T) {
 		require.Equal(t, []int{1, 2}, rep.Workers)
 	})
 	t.Run("CSV input counts its rows", func(t *testing.T) {
-		mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+		mem := memory.NewCheckedAllocator(recycle.New(recycle.Options{Poison: true}))
 		defer mem.AssertSize(t, 0)
 		c := h2o.Config{Rows: 3000, K: 10, Seed: 2}
 		path := filepath.Join(t.TempDir(), c.FileName(h2o.CSV))

@@ -16,6 +16,7 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/dfq/dfq/engine/plan"
+	"github.com/dfq/dfq/engine/recycle"
 	"github.com/dfq/dfq/io/dataset"
 	"github.com/dfq/dfq/io/source"
 	"github.com/dfq/dfq/ops"
@@ -240,7 +241,7 @@ func Run(ctx context.Context, ph *plan.Physical, in Input, cfg Config) (res *Res
 		cfg.Workers = 1
 	}
 	if cfg.Mem == nil {
-		cfg.Mem = memory.DefaultAllocator
+		cfg.Mem = recycle.Default
 	}
 	if cfg.Buckets < 1 {
 		cfg.Buckets = 1

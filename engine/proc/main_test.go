@@ -11,6 +11,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/dfq/dfq/engine/recycle"
+
 	"go.uber.org/goleak"
 
 	"github.com/dfq/dfq/engine/exec"
@@ -23,6 +25,9 @@ import (
 const hookEnv = "DFQ_PROC_TEST_HOOK"
 
 func TestMain(m *testing.M) {
+	// Freed Arrow memory is poisoned, here and in worker processes, so a
+	// use after release is a wrong answer rather than a silent one.
+	recycle.Default = recycle.New(recycle.Options{Poison: true})
 	if IsWorker() {
 		hook := os.Getenv(hookEnv)
 		if hook == "bad-ready" {

@@ -16,6 +16,7 @@ import (
 
 	"github.com/dfq/dfq/engine/exec"
 	"github.com/dfq/dfq/engine/proc/wire"
+	"github.com/dfq/dfq/engine/recycle"
 	"github.com/dfq/dfq/io/source"
 )
 
@@ -290,7 +291,7 @@ func (p *Pool) RunLeaf(ctx context.Context, f *exec.Fragment, splits []source.Sp
 		q.mem = p.opts.Mem
 	}
 	if q.mem == nil {
-		q.mem = memory.DefaultAllocator
+		q.mem = recycle.Default
 	}
 	q.qs.Splits = len(splits)
 	for i, s := range splits {

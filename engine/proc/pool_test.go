@@ -15,6 +15,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/dfq/dfq/engine/recycle"
+
 	"github.com/apache/arrow/go/v17/arrow"
 	"github.com/apache/arrow/go/v17/arrow/array"
 	"github.com/apache/arrow/go/v17/arrow/memory"
@@ -286,7 +288,7 @@ func TestPoolMatchesInProcess(t *testing.T) {
 	ds := openData(t)
 	for _, workers := range []int{1, 2, 3} {
 		t.Run(fmt.Sprintf("%d workers", workers), func(t *testing.T) {
-			mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+			mem := memory.NewCheckedAllocator(recycle.New(recycle.Options{Poison: true}))
 			defer mem.AssertSize(t, 0)
 			pool, _ := newTestPool(t, Options{Workers: workers, Mem: mem})
 			for _, q := range testQueries() {
@@ -335,7 +337,7 @@ func TestWorkerKilled(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			ds := openData(t)
-			mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+			mem := memory.NewCheckedAllocator(recycle.New(recycle.Options{Poison: true}))
 			defer mem.AssertSize(t, 0)
 			marker := filepath.Join(t.TempDir(), "killed")
 			pool, log := newTestPool(t, Options{Workers: 2, Mem: mem, Env: []string{hookEnv + "=" + c.hook + ":" + marker}})
@@ -365,7 +367,7 @@ func TestWorkerKilled(t *testing.T) {
 // the query after one retry, naming the worker and what it was doing.
 func TestWorkerAlwaysCrashesFlushing(t *testing.T) {
 	ds := openData(t)
-	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	mem := memory.NewCheckedAllocator(recycle.New(recycle.Options{Poison: true}))
 	defer mem.AssertSize(t, 0)
 	pool, _ := newTestPool(t, Options{Workers: 2, Mem: mem, Env: []string{hookEnv + "=crash-flush"}})
 	res, err := runQuery(t, context.Background(), ds, testQueries()[0].nodes, exec.Config{Workers: 2, Mem: mem, Leaf: pool})
@@ -385,7 +387,7 @@ func TestWorkerAlwaysCrashesFlushing(t *testing.T) {
 
 func TestWorkerAlwaysCrashes(t *testing.T) {
 	ds := openData(t)
-	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	mem := memory.NewCheckedAllocator(recycle.New(recycle.Options{Poison: true}))
 	defer mem.AssertSize(t, 0)
 	pool, _ := newTestPool(t, Options{Workers: 2, Mem: mem, Env: []string{hookEnv + "=crash"}})
 	start := time.Now()
@@ -411,7 +413,7 @@ func TestWorkerAlwaysCrashes(t *testing.T) {
 
 func TestWorkerWritesJunk(t *testing.T) {
 	ds := openData(t)
-	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	mem := memory.NewCheckedAllocator(recycle.New(recycle.Options{Poison: true}))
 	defer mem.AssertSize(t, 0)
 	pool, _ := newTestPool(t, Options{Workers: 1, Mem: mem, Env: []string{hookEnv + "=junk"}})
 	res, err := runQuery(t, context.Background(), ds, testQueries()[0].nodes, exec.Config{Workers: 1, Mem: mem, Leaf: pool})
@@ -427,7 +429,7 @@ func TestWorkerWritesJunk(t *testing.T) {
 
 func TestStrayPrintGoesToLog(t *testing.T) {
 	ds := openData(t)
-	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	mem := memory.NewCheckedAllocator(recycle.New(recycle.Options{Poison: true}))
 	defer mem.AssertSize(t, 0)
 	pool, log := newTestPool(t, Options{Workers: 2, Mem: mem, Env: []string{hookEnv + "=stray"}})
 	res, err := runQuery(t, context.Background(), ds, testQueries()[1].nodes, exec.Config{Workers: 2, Mem: mem, Leaf: pool})
@@ -451,7 +453,7 @@ func TestCancel(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+			mem := memory.NewCheckedAllocator(recycle.New(recycle.Options{Poison: true}))
 			defer mem.AssertSize(t, 0)
 			var env []string
 			if tc.hook != "" {
@@ -504,7 +506,7 @@ func TestCancel(t *testing.T) {
 
 func TestTaskErrors(t *testing.T) {
 	ds := openData(t)
-	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	mem := memory.NewCheckedAllocator(recycle.New(recycle.Options{Poison: true}))
 	defer mem.AssertSize(t, 0)
 	marker := filepath.Join(t.TempDir(), "panicked")
 	pool, _ := newTestPool(t, Options{Workers: 1, Mem: mem, Env: []string{hookEnv + "=panic-once:" + marker}})

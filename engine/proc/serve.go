@@ -17,6 +17,7 @@ import (
 
 	"github.com/dfq/dfq/engine/exec"
 	"github.com/dfq/dfq/engine/proc/wire"
+	"github.com/dfq/dfq/engine/recycle"
 	"github.com/dfq/dfq/io/source"
 )
 
@@ -38,7 +39,7 @@ import (
 // other reason than Shutdown or the end of stdin, that goroutine may still be
 // blocked reading; it ends when stdin is closed.
 func Serve(ctx context.Context, stdin io.Reader, stdout io.Writer, stderr io.Writer) error {
-	mem := &countingAlloc{mem: memory.DefaultAllocator}
+	mem := &countingAlloc{mem: recycle.Default}
 	return serve(ctx, stdin, stdout, stderr, mem)
 }
 

@@ -11,6 +11,8 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/dfq/dfq/engine/recycle"
+
 	"github.com/apache/arrow/go/v17/arrow"
 	"github.com/apache/arrow/go/v17/arrow/array"
 	"github.com/apache/arrow/go/v17/arrow/memory"
@@ -95,7 +97,7 @@ func TestServeHandshake(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+			mem := memory.NewCheckedAllocator(recycle.New(recycle.Options{Poison: true}))
 			defer mem.AssertSize(t, 0)
 			c := startServe(t, context.Background(), mem)
 			tc.first(c)
@@ -122,7 +124,7 @@ var errAny = errors.New("any error")
 
 func TestServeTasks(t *testing.T) {
 	ds := openData(t)
-	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	mem := memory.NewCheckedAllocator(recycle.New(recycle.Options{Poison: true}))
 	defer mem.AssertSize(t, 0)
 
 	frag := func(f *exec.Fragment) json.RawMessage {
@@ -209,7 +211,7 @@ func flatRows(b [][]arrow.Record) []string {
 }
 
 func TestServeCancel(t *testing.T) {
-	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	mem := memory.NewCheckedAllocator(recycle.New(recycle.Options{Poison: true}))
 	defer mem.AssertSize(t, 0)
 	ctx, cancel := context.WithCancel(context.Background())
 	c := startServe(t, ctx, mem)
@@ -260,7 +262,7 @@ func TestCountingAlloc(t *testing.T) {
 // each drop what was held; nothing leaks.
 func TestServeGroups(t *testing.T) {
 	ds := openData(t)
-	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	mem := memory.NewCheckedAllocator(recycle.New(recycle.Options{Poison: true}))
 	defer mem.AssertSize(t, 0)
 	f := &exec.Fragment{Read: exec.ReadSpec{Columns: []string{"k", "v"}}, Buckets: 3,
 		Breaker: &plan.Node{Kind: plan.KindAggregate, Aggregate: &ops.Aggregate{

@@ -13,6 +13,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/dfq/dfq/engine/recycle"
+
 	"github.com/apache/arrow/go/v17/arrow"
 	"github.com/apache/arrow/go/v17/arrow/array"
 	"github.com/apache/arrow/go/v17/arrow/ipc"
@@ -99,7 +101,7 @@ func TestInteropFiles(t *testing.T) {
 	var want [][]string
 	for _, name := range []string{"polars.arrow", "polars_lz4.arrow", "polars.arrows"} {
 		t.Run(name, func(t *testing.T) {
-			mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+			mem := memory.NewCheckedAllocator(recycle.New(recycle.Options{Poison: true}))
 			defer mem.AssertSize(t, 0)
 			path := filepath.Join("../../testdata/interop", name)
 			info, err := Inspect(path)
@@ -268,7 +270,7 @@ func TestWrittenFiles(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+			mem := memory.NewCheckedAllocator(recycle.New(recycle.Options{Poison: true}))
 			defer mem.AssertSize(t, 0)
 			schema, recs := testBatches(t, mem)
 			var want [][]string
@@ -337,7 +339,7 @@ func typesOf(s *arrow.Schema) string {
 }
 
 func TestEmptyFile(t *testing.T) {
-	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	mem := memory.NewCheckedAllocator(recycle.New(recycle.Options{Poison: true}))
 	defer mem.AssertSize(t, 0)
 	schema := arrow.NewSchema([]arrow.Field{{Name: "a", Type: arrow.PrimitiveTypes.Int64}}, nil)
 	for _, stream := range []bool{false, true} {
@@ -355,7 +357,7 @@ func TestEmptyFile(t *testing.T) {
 }
 
 func TestErrors(t *testing.T) {
-	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	mem := memory.NewCheckedAllocator(recycle.New(recycle.Options{Poison: true}))
 	defer mem.AssertSize(t, 0)
 	dir := t.TempDir()
 	schema := arrow.NewSchema([]arrow.Field{{Name: "a", Type: arrow.PrimitiveTypes.Int64}}, nil)
@@ -541,7 +543,7 @@ func TestMappedFiles(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+			mem := memory.NewCheckedAllocator(recycle.New(recycle.Options{Poison: true}))
 			defer mem.AssertSize(t, 0)
 			var schema *arrow.Schema
 			var recs []arrow.Record
@@ -603,7 +605,7 @@ func TestMappedFiles(t *testing.T) {
 // TestMappedCorrupt: a mapped file with bad offsets, indices or sizes gives
 // an error, never a panic.
 func TestMappedCorrupt(t *testing.T) {
-	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	mem := memory.NewCheckedAllocator(recycle.New(recycle.Options{Poison: true}))
 	defer mem.AssertSize(t, 0)
 	schema, recs := mappableBatches(t, mem)
 	path := filepath.Join(t.TempDir(), "t.arrow")
@@ -649,7 +651,7 @@ func TestMappedCorrupt(t *testing.T) {
 // which stays (idle) after they close, and is made anew once the file
 // changes.
 func TestMappingReused(t *testing.T) {
-	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	mem := memory.NewCheckedAllocator(recycle.New(recycle.Options{Poison: true}))
 	defer mem.AssertSize(t, 0)
 	schema, recs := mappableBatches(t, mem)
 	path := filepath.Join(t.TempDir(), "t.arrow")

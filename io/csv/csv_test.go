@@ -13,6 +13,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/dfq/dfq/engine/recycle"
+
 	"github.com/apache/arrow/go/v17/arrow"
 	"github.com/apache/arrow/go/v17/arrow/array"
 	"github.com/apache/arrow/go/v17/arrow/memory"
@@ -37,7 +39,7 @@ func rowsOf(rec arrow.Record) [][]string {
 			if col.IsNull(r) {
 				row[c] = "NULL"
 			} else {
-				row[c] = col.ValueStr(r)
+				row[c] = strings.Clone(col.ValueStr(r))
 			}
 		}
 		out[r] = row
@@ -266,7 +268,7 @@ func TestRead(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+			mem := memory.NewCheckedAllocator(recycle.New(recycle.Options{Poison: true}))
 			defer mem.AssertSize(t, 0)
 			opts := tc.opts
 			opts.Header = !tc.noHead
@@ -335,7 +337,7 @@ func TestSplitsAndBatches(t *testing.T) {
 		require.EqualValues(t, b.Len(), end)
 		for _, bs := range []int{1, 3, 1000} {
 			t.Run(fmt.Sprintf("target=%d/batch=%d", target, bs), func(t *testing.T) {
-				mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+				mem := memory.NewCheckedAllocator(recycle.New(recycle.Options{Poison: true}))
 				defer mem.AssertSize(t, 0)
 				var stats source.ScanStats
 				rows, _, err := readSplits(t, splits, source.ReadOptions{Mem: mem, BatchSize: bs, Stats: &stats})
@@ -376,7 +378,7 @@ func TestFirstLine(t *testing.T) {
 	for _, target := range []int64{16, 1 << 20} {
 		splits, err := PlanSplits(path, planned, target)
 		require.NoError(t, err)
-		mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+		mem := memory.NewCheckedAllocator(recycle.New(recycle.Options{Poison: true}))
 		_, _, err = readSplits(t, splits, source.ReadOptions{Mem: mem, BatchSize: 7})
 		mem.AssertSize(t, 0)
 		var pe *ParseError
@@ -408,7 +410,7 @@ func TestReadErrors(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+			mem := memory.NewCheckedAllocator(recycle.New(recycle.Options{Poison: true}))
 			defer mem.AssertSize(t, 0)
 			_, _, err := readCSV(t, tc.content, source.CSVOptions{Header: true, Columns: tc.cols}, 0, source.ReadOptions{Mem: mem})
 			require.Error(t, err)
@@ -441,7 +443,7 @@ func TestBadValueOutsideSamples(t *testing.T) {
 	splits, err := PlanSplits(path, planned, 256<<10)
 	require.NoError(t, err)
 	require.Greater(t, len(splits), 2)
-	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	mem := memory.NewCheckedAllocator(recycle.New(recycle.Options{Poison: true}))
 	defer mem.AssertSize(t, 0)
 	_, _, err = readSplits(t, splits, source.ReadOptions{Mem: mem})
 	require.EqualError(t, err, fmt.Sprintf(`csv: %s line %d column "v1": cannot parse "abc" as int64 (the type was inferred from samples; give the column's type explicitly, e.g. columns => {'v1': 'VARCHAR'})`, path, badLine))
@@ -473,7 +475,7 @@ func TestOpenErrors(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+			mem := memory.NewCheckedAllocator(recycle.New(recycle.Options{Poison: true}))
 			defer mem.AssertSize(t, 0)
 			tc.ropts.Mem = mem
 			_, err := Open(context.Background(), tc.split, tc.ropts)
@@ -498,7 +500,7 @@ func TestPlanErrors(t *testing.T) {
 }
 
 func TestInteropCSV(t *testing.T) {
-	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	mem := memory.NewCheckedAllocator(recycle.New(recycle.Options{Poison: true}))
 	defer mem.AssertSize(t, 0)
 	path := "../../testdata/interop/duckdb.csv"
 	schema, planned, err := Infer([]string{path}, source.CSVOptions{Header: true})
@@ -621,7 +623,7 @@ func TestDataType(t *testing.T) {
 
 // Make sure the reader's output arrays are what the schema says.
 func TestOutputTypes(t *testing.T) {
-	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	mem := memory.NewCheckedAllocator(recycle.New(recycle.Options{Poison: true}))
 	defer mem.AssertSize(t, 0)
 	path := writeFile(t, t.TempDir(), "t.csv", "b,i,f,s,d,t\ntrue,1,1.5,x,2020-01-01,2020-01-01 00:00:00\n")
 	schema, planned, err := Infer([]string{path}, source.CSVOptions{Header: true})

@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/dfq/dfq/engine/recycle"
+
 	"github.com/apache/arrow/go/v17/arrow/memory"
 	"github.com/stretchr/testify/require"
 
@@ -40,7 +42,7 @@ func TestPartitionInvariance(t *testing.T) {
 			for _, target := range []int64{1, 3, 1 << 20} {
 				splits, err := PlanSplits(path, planned, target)
 				require.NoError(t, err)
-				mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+				mem := memory.NewCheckedAllocator(recycle.New(recycle.Options{Poison: true}))
 				rows, _, err := readSplits(t, splits, source.ReadOptions{Mem: mem, BatchSize: 1 + rng.IntN(3)})
 				mem.AssertSize(t, 0)
 				if err != nil {

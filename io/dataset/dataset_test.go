@@ -10,6 +10,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/dfq/dfq/engine/recycle"
+
 	"github.com/apache/arrow/go/v17/arrow"
 	"github.com/apache/arrow/go/v17/arrow/array"
 	"github.com/apache/arrow/go/v17/arrow/ipc"
@@ -112,7 +114,7 @@ func readKeys(t *testing.T, ds *Dataset, mem memory.Allocator) []string {
 }
 
 func TestOpenCSVTree(t *testing.T) {
-	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	mem := memory.NewCheckedAllocator(recycle.New(recycle.Options{Poison: true}))
 	defer mem.AssertSize(t, 0)
 	root := tree(t)
 	ds, err := Open([]string{root}, Options{CSV: source.CSVOptions{Header: true}, TargetSplitBytes: 4})
@@ -142,7 +144,7 @@ func TestOpenCSVTree(t *testing.T) {
 }
 
 func TestFormats(t *testing.T) {
-	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	mem := memory.NewCheckedAllocator(recycle.New(recycle.Options{Poison: true}))
 	defer mem.AssertSize(t, 0)
 	dir := t.TempDir()
 	pq := copyFile(t, filepath.Join(interopDir, "duckdb_snappy.parquet"), filepath.Join(dir, "pq.bin"))
@@ -190,7 +192,7 @@ func TestFormats(t *testing.T) {
 
 func writeArrow(t *testing.T, path string, fields []arrow.Field, cols ...string) string {
 	t.Helper()
-	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	mem := memory.NewCheckedAllocator(recycle.New(recycle.Options{Poison: true}))
 	defer mem.AssertSize(t, 0)
 	schema := arrow.NewSchema(fields, nil)
 	arrs := make([]arrow.Array, len(fields))
@@ -264,7 +266,7 @@ func TestSplitsOverFiles(t *testing.T) {
 		{glob: "*.arrow*", files: 3},
 	} {
 		t.Run(tc.glob, func(t *testing.T) {
-			mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+			mem := memory.NewCheckedAllocator(recycle.New(recycle.Options{Poison: true}))
 			defer mem.AssertSize(t, 0)
 			ds, err := Open([]string{filepath.Join(interopDir, tc.glob)}, Options{TargetSplitBytes: 64 << 10})
 			require.NoError(t, err)
@@ -288,7 +290,7 @@ func TestSplitsOverFiles(t *testing.T) {
 }
 
 func TestOpenSplitErrors(t *testing.T) {
-	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	mem := memory.NewCheckedAllocator(recycle.New(recycle.Options{Poison: true}))
 	defer mem.AssertSize(t, 0)
 	_, err := OpenSplit(context.Background(), source.Split{Format: "orc", Path: "x.orc"}, source.ReadOptions{Mem: mem})
 	require.ErrorIs(t, err, source.ErrFormat)

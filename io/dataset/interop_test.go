@@ -13,6 +13,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/dfq/dfq/engine/recycle"
+
 	"github.com/apache/arrow/go/v17/arrow"
 	"github.com/apache/arrow/go/v17/arrow/array"
 	"github.com/apache/arrow/go/v17/arrow/memory"
@@ -83,6 +85,7 @@ func (c *colStats) addFloat(v float64) {
 }
 
 func (c *colStats) addString(v string) {
+	v = strings.Clone(v) // v aliases the record's buffer
 	if c.distinct == nil {
 		c.distinct = make(map[string]struct{})
 	}
@@ -224,7 +227,7 @@ func TestInterop(t *testing.T) {
 	require.Len(t, files, 10, "interop files: %v", files)
 	for _, name := range files {
 		t.Run(name, func(t *testing.T) {
-			mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+			mem := memory.NewCheckedAllocator(recycle.New(recycle.Options{Poison: true}))
 			defer mem.AssertSize(t, 0)
 			path := filepath.Join(interopDir, name)
 			// small splits, so that several files split into several parts

@@ -14,6 +14,8 @@ import (
 	"syscall"
 	"testing"
 
+	"github.com/dfq/dfq/engine/recycle"
+
 	"github.com/apache/arrow/go/v17/arrow"
 	"github.com/apache/arrow/go/v17/arrow/array"
 	"github.com/apache/arrow/go/v17/arrow/memory"
@@ -47,9 +49,9 @@ func cellText(t *testing.T, a arrow.Array, i int) string {
 	}
 	switch a := a.(type) {
 	case *array.String:
-		return a.Value(i)
+		return strings.Clone(a.Value(i))
 	case *array.Dictionary:
-		return a.Dictionary().(*array.String).Value(a.GetValueIndex(i))
+		return strings.Clone(a.Dictionary().(*array.String).Value(a.GetValueIndex(i)))
 	case *array.Int32:
 		return strconv.FormatInt(int64(a.Value(i)), 10)
 	case *array.Int64:
@@ -75,7 +77,7 @@ func (tb *table) append(t *testing.T, rec arrow.Record) {
 
 // generate runs Generate into a table with a checked allocator.
 func generate(t *testing.T, c Config, workers int) *table {
-	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	mem := memory.NewCheckedAllocator(recycle.New(recycle.Options{Poison: true}))
 	defer mem.AssertSize(t, 0)
 	tb := &table{cols: make([][]string, Schema().NumFields())}
 	err := c.Generate(context.Background(), mem, workers, func(rec arrow.Record) error {
@@ -89,7 +91,7 @@ func generate(t *testing.T, c Config, workers int) *table {
 
 // readBack reads every split of a file through io/dataset.
 func readBack(t *testing.T, path string) *table {
-	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	mem := memory.NewCheckedAllocator(recycle.New(recycle.Options{Poison: true}))
 	defer mem.AssertSize(t, 0)
 	ds, err := dataset.Open([]string{path}, dataset.Options{CSV: source.CSVOptions{Header: true}})
 	require.NoError(t, err)
@@ -210,7 +212,7 @@ func release(recs []arrow.Record) {
 }
 
 func TestDeterminism(t *testing.T) {
-	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	mem := memory.NewCheckedAllocator(recycle.New(recycle.Options{Poison: true}))
 	defer mem.AssertSize(t, 0)
 	base := Config{Rows: testRows, K: 100, Seed: 3, chunk: testChunk}
 	ref := records(t, mem, base, 1)
@@ -295,7 +297,7 @@ func TestNAs(t *testing.T) {
 	}{{"none", 0}, {"ten percent", 10}, {"all", 100}}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+			mem := memory.NewCheckedAllocator(recycle.New(recycle.Options{Poison: true}))
 			defer mem.AssertSize(t, 0)
 			recs := records(t, mem, Config{Rows: testRows, K: 100, NAs: tt.nas, Seed: 1, chunk: testChunk}, 2)
 			defer release(recs)

@@ -9,6 +9,8 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/dfq/dfq/engine/recycle"
+
 	"github.com/apache/arrow/go/v17/arrow/memory"
 	pq "github.com/parquet-go/parquet-go"
 	"github.com/stretchr/testify/require"
@@ -37,7 +39,7 @@ func readErr(t *testing.T, mem memory.Allocator, path string, groups []int) erro
 }
 
 func TestBadFiles(t *testing.T) {
-	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	mem := memory.NewCheckedAllocator(recycle.New(recycle.Options{Poison: true}))
 	defer mem.AssertSize(t, 0)
 	rec := genRecord(mem, 0, 1000)
 	defer rec.Release()
@@ -107,7 +109,7 @@ func TestBadFiles(t *testing.T) {
 // TestCorruptPages damages column chunk bytes: reading must fail with an
 // error naming the file, row group and column, or succeed, never panic.
 func TestCorruptPages(t *testing.T) {
-	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	mem := memory.NewCheckedAllocator(recycle.New(recycle.Options{Poison: true}))
 	defer mem.AssertSize(t, 0)
 	rec := genRecord(mem, 0, 400)
 	defer rec.Release()

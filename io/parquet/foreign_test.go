@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/dfq/dfq/engine/recycle"
+
 	"github.com/apache/arrow/go/v17/arrow"
 	"github.com/apache/arrow/go/v17/arrow/array"
 	"github.com/apache/arrow/go/v17/arrow/decimal128"
@@ -200,7 +202,7 @@ func TestForeignLayouts(t *testing.T) {
 		{"lz4/v2", &pq.Lz4Raw, 2},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+			mem := memory.NewCheckedAllocator(recycle.New(recycle.Options{Poison: true}))
 			defer mem.AssertSize(t, 0)
 			path := filepath.Join(t.TempDir(), "foreign.parquet")
 			want := writeForeign(t, mem, path, 700, tc.codec, tc.version)

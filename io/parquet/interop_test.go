@@ -10,6 +10,8 @@ import (
 	"strconv"
 	"testing"
 
+	"github.com/dfq/dfq/engine/recycle"
+
 	"github.com/apache/arrow/go/v17/arrow"
 	"github.com/apache/arrow/go/v17/arrow/array"
 	"github.com/apache/arrow/go/v17/arrow/memory"
@@ -198,7 +200,7 @@ func TestInterop(t *testing.T) {
 	for _, path := range files {
 		for _, batch := range []int{0, 777} {
 			t.Run(fmt.Sprintf("%s/batch=%d", filepath.Base(path), batch), func(t *testing.T) {
-				mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+				mem := memory.NewCheckedAllocator(recycle.New(recycle.Options{Poison: true}))
 				defer mem.AssertSize(t, 0)
 				info, err := Inspect(path)
 				require.NoError(t, err)

@@ -9,6 +9,8 @@ import (
 	"os"
 	"testing"
 
+	"github.com/dfq/dfq/engine/recycle"
+
 	"github.com/apache/arrow/go/v17/arrow"
 	"github.com/apache/arrow/go/v17/arrow/array"
 	"github.com/apache/arrow/go/v17/arrow/decimal128"
@@ -65,7 +67,7 @@ func pruneFile(t *testing.T, mem memory.Allocator) string {
 }
 
 func TestPrune(t *testing.T) {
-	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	mem := memory.NewCheckedAllocator(recycle.New(recycle.Options{Poison: true}))
 	defer mem.AssertSize(t, 0)
 	path := pruneFile(t, mem)
 	type pred = source.Pred

@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/dfq/dfq/engine/recycle"
+
 	"github.com/apache/arrow/go/v17/arrow"
 	"github.com/apache/arrow/go/v17/arrow/array"
 	"github.com/apache/arrow/go/v17/arrow/decimal128"
@@ -155,7 +157,7 @@ func TestRoundTrip(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+			mem := memory.NewCheckedAllocator(recycle.New(recycle.Options{Poison: true}))
 			defer mem.AssertSize(t, 0)
 			// Written as two records so row groups span record boundaries.
 			r1, r2 := genRecord(mem, 0, 700), genRecord(mem, 700, rows-700)
@@ -213,7 +215,7 @@ func TestRoundTrip(t *testing.T) {
 func TestRoundTripSmallBatches(t *testing.T) {
 	for _, batch := range []int{1, 7} {
 		t.Run(fmt.Sprintf("batch=%d", batch), func(t *testing.T) {
-			mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+			mem := memory.NewCheckedAllocator(recycle.New(recycle.Options{Poison: true}))
 			defer mem.AssertSize(t, 0)
 			rec := genRecord(mem, 0, 230)
 			defer rec.Release()
@@ -247,7 +249,7 @@ func TestProjection(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+			mem := memory.NewCheckedAllocator(recycle.New(recycle.Options{Poison: true}))
 			defer mem.AssertSize(t, 0)
 			rec := genRecord(mem, 0, 500)
 			defer rec.Release()
@@ -281,7 +283,7 @@ func TestProjection(t *testing.T) {
 }
 
 func TestNoColumns(t *testing.T) {
-	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	mem := memory.NewCheckedAllocator(recycle.New(recycle.Options{Poison: true}))
 	defer mem.AssertSize(t, 0)
 	rec := genRecord(mem, 0, 250)
 	defer rec.Release()
@@ -300,7 +302,7 @@ func TestNoColumns(t *testing.T) {
 }
 
 func TestEmptyFile(t *testing.T) {
-	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	mem := memory.NewCheckedAllocator(recycle.New(recycle.Options{Poison: true}))
 	defer mem.AssertSize(t, 0)
 	path := writeFile(t, allTypes, WriteOptions{})
 	info, err := Inspect(path)
@@ -321,7 +323,7 @@ func TestEmptyFile(t *testing.T) {
 }
 
 func TestOneRowAndAllNull(t *testing.T) {
-	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	mem := memory.NewCheckedAllocator(recycle.New(recycle.Options{Poison: true}))
 	defer mem.AssertSize(t, 0)
 	schema := arrow.NewSchema([]arrow.Field{
 		{Name: "a", Type: arrow.PrimitiveTypes.Int64, Nullable: true},
@@ -349,7 +351,7 @@ func TestOneRowAndAllNull(t *testing.T) {
 // TestRowRanges reads cuts of a file by RowOffset/RowCount, within one row
 // group and across several.
 func TestRowRanges(t *testing.T) {
-	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	mem := memory.NewCheckedAllocator(recycle.New(recycle.Options{Poison: true}))
 	defer mem.AssertSize(t, 0)
 	rec := genRecord(mem, 0, 3000)
 	defer rec.Release()
@@ -417,7 +419,7 @@ func TestPlanSplits(t *testing.T) {
 // TestSplitsCoverFile reads a file through PlanSplits with a small target
 // (cut row groups) and requires every row exactly once, in order.
 func TestSplitsCoverFile(t *testing.T) {
-	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	mem := memory.NewCheckedAllocator(recycle.New(recycle.Options{Poison: true}))
 	defer mem.AssertSize(t, 0)
 	rec := genRecord(mem, 0, 2000)
 	defer rec.Release()
@@ -441,7 +443,7 @@ func TestSplitsCoverFile(t *testing.T) {
 // TestDictionaryShared checks that records of one chunk share one
 // dictionary, and that chunks whose dictionary overflows read as strings.
 func TestDictionaryShared(t *testing.T) {
-	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	mem := memory.NewCheckedAllocator(recycle.New(recycle.Options{Poison: true}))
 	defer mem.AssertSize(t, 0)
 	schema := arrow.NewSchema([]arrow.Field{{Name: "s", Type: arrow.BinaryTypes.String, Nullable: true}}, nil)
 	b := array.NewStringBuilder(mem)
@@ -480,7 +482,7 @@ func TestDictionaryShared(t *testing.T) {
 // pages plain) and reads it both with the encoding statistics (plain from the
 // start) and without them (dictionary until the first plain page, converted).
 func TestDictionaryFallback(t *testing.T) {
-	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	mem := memory.NewCheckedAllocator(recycle.New(recycle.Options{Poison: true}))
 	defer mem.AssertSize(t, 0)
 	schema := arrow.NewSchema([]arrow.Field{{Name: "s", Type: arrow.BinaryTypes.String, Nullable: true}}, nil)
 	b := array.NewStringBuilder(mem)
@@ -540,7 +542,7 @@ func TestDictionaryFallback(t *testing.T) {
 }
 
 func TestWriterErrors(t *testing.T) {
-	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	mem := memory.NewCheckedAllocator(recycle.New(recycle.Options{Poison: true}))
 	defer mem.AssertSize(t, 0)
 	cases := []struct {
 		name   string
@@ -583,7 +585,7 @@ func TestWriterErrors(t *testing.T) {
 
 // TestTimestampSeconds: seconds are written as milliseconds.
 func TestTimestampSeconds(t *testing.T) {
-	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	mem := memory.NewCheckedAllocator(recycle.New(recycle.Options{Poison: true}))
 	defer mem.AssertSize(t, 0)
 	schema := arrow.NewSchema([]arrow.Field{{Name: "t", Type: &arrow.TimestampType{Unit: arrow.Second}, Nullable: true}}, nil)
 	rec, _, err := array.RecordFromJSON(mem, schema, strings.NewReader(`[{"t": "2024-01-02T03:04:05Z"}, {"t": null}]`))
@@ -602,7 +604,7 @@ func TestTimestampSeconds(t *testing.T) {
 // values per row group (h2o's id3) is written dictionary-only by default, so
 // it is read back as dictionary arrays.
 func TestLargeDictionaryStaysDictionary(t *testing.T) {
-	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	mem := memory.NewCheckedAllocator(recycle.New(recycle.Options{Poison: true}))
 	defer mem.AssertSize(t, 0)
 	schema := arrow.NewSchema([]arrow.Field{{Name: "id3", Type: arrow.BinaryTypes.String}}, nil)
 	b := array.NewStringBuilder(mem)

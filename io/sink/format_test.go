@@ -13,6 +13,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/dfq/dfq/engine/recycle"
+
 	"github.com/apache/arrow/go/v17/arrow"
 	"github.com/apache/arrow/go/v17/arrow/array"
 	"github.com/apache/arrow/go/v17/arrow/decimal128"
@@ -21,7 +23,7 @@ import (
 )
 
 func TestFormatValue(t *testing.T) {
-	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	mem := memory.NewCheckedAllocator(recycle.New(recycle.Options{Poison: true}))
 	defer mem.AssertSize(t, 0)
 	inf, nan := math.Inf(1), math.NaN()
 	tests := []struct {
@@ -195,7 +197,7 @@ func TestFloats(t *testing.T) {
 }
 
 func TestCSVQuoting(t *testing.T) {
-	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	mem := memory.NewCheckedAllocator(recycle.New(recycle.Options{Poison: true}))
 	defer mem.AssertSize(t, 0)
 	tests := []struct {
 		name string
@@ -248,7 +250,7 @@ func TestCSVQuoting(t *testing.T) {
 // TestCSVReadBack reads the all-types CSV golden output with encoding/csv and
 // compares every field with FormatValue.
 func TestCSVReadBack(t *testing.T) {
-	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	mem := memory.NewCheckedAllocator(recycle.New(recycle.Options{Poison: true}))
 	defer mem.AssertSize(t, 0)
 	rec, schema := allRecord(t, mem)
 	defer rec.Release()

@@ -13,6 +13,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/dfq/dfq/engine/recycle"
+
 	"github.com/apache/arrow/go/v17/arrow"
 	"github.com/apache/arrow/go/v17/arrow/array"
 	"github.com/apache/arrow/go/v17/arrow/ipc"
@@ -72,7 +74,7 @@ func decodeObjects(t *testing.T, data []byte, lines bool) []map[string]any {
 }
 
 func TestJSONValid(t *testing.T) {
-	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	mem := memory.NewCheckedAllocator(recycle.New(recycle.Options{Poison: true}))
 	defer mem.AssertSize(t, 0)
 	rec, schema := allRecord(t, mem)
 	defer rec.Release()
@@ -138,7 +140,7 @@ func cellTexts(recs ...arrow.Record) [][]string {
 }
 
 func TestArrowRoundTrip(t *testing.T) {
-	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	mem := memory.NewCheckedAllocator(recycle.New(recycle.Options{Poison: true}))
 	defer mem.AssertSize(t, 0)
 	rec, schema := allRecord(t, mem)
 	defer rec.Release()
@@ -205,7 +207,7 @@ func TestArrowRoundTrip(t *testing.T) {
 }
 
 func TestParquetRoundTrip(t *testing.T) {
-	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	mem := memory.NewCheckedAllocator(recycle.New(recycle.Options{Poison: true}))
 	defer mem.AssertSize(t, 0)
 	rec, schema := allRecord(t, mem)
 	defer rec.Release()

@@ -11,6 +11,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/dfq/dfq/engine/recycle"
+
 	"github.com/apache/arrow/go/v17/arrow"
 	"github.com/apache/arrow/go/v17/arrow/array"
 	"github.com/apache/arrow/go/v17/arrow/memory"
@@ -178,7 +180,7 @@ func halves(rec arrow.Record, k int64) (arrow.Record, arrow.Record) {
 }
 
 func TestGolden(t *testing.T) {
-	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	mem := memory.NewCheckedAllocator(recycle.New(recycle.Options{Poison: true}))
 	defer mem.AssertSize(t, 0)
 	rec, schema := allRecord(t, mem)
 	defer rec.Release()
@@ -211,7 +213,7 @@ func TestGolden(t *testing.T) {
 }
 
 func TestOneBatchEqualsMany(t *testing.T) {
-	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	mem := memory.NewCheckedAllocator(recycle.New(recycle.Options{Poison: true}))
 	defer mem.AssertSize(t, 0)
 	rec, schema := allRecord(t, mem)
 	defer rec.Release()
@@ -235,7 +237,7 @@ func TestOneBatchEqualsMany(t *testing.T) {
 }
 
 func TestEmpty(t *testing.T) {
-	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	mem := memory.NewCheckedAllocator(recycle.New(recycle.Options{Poison: true}))
 	defer mem.AssertSize(t, 0)
 	rec, schema := allRecord(t, mem)
 	defer rec.Release()
@@ -330,7 +332,7 @@ func (f *failWriter) Write(p []byte) (int, error) {
 }
 
 func TestBadInput(t *testing.T) {
-	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	mem := memory.NewCheckedAllocator(recycle.New(recycle.Options{Poison: true}))
 	defer mem.AssertSize(t, 0)
 	ints := arrow.NewSchema([]arrow.Field{{Name: "x", Type: arrow.PrimitiveTypes.Int64, Nullable: true}}, nil)
 	strs := arrow.NewSchema([]arrow.Field{{Name: "s", Type: arrow.BinaryTypes.String, Nullable: true}}, nil)

@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/dfq/dfq/engine/recycle"
+
 	"github.com/apache/arrow/go/v17/arrow"
 	"github.com/apache/arrow/go/v17/arrow/array"
 	"github.com/apache/arrow/go/v17/arrow/memory"
@@ -65,7 +67,7 @@ func bodyIDs(t *testing.T, out string) []string {
 }
 
 func TestTableRows(t *testing.T) {
-	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	mem := memory.NewCheckedAllocator(recycle.New(recycle.Options{Poison: true}))
 	defer mem.AssertSize(t, 0)
 	const n = 200
 	tests := []struct {
@@ -129,7 +131,7 @@ func TestTableRows(t *testing.T) {
 }
 
 func TestTableGolden(t *testing.T) {
-	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	mem := memory.NewCheckedAllocator(recycle.New(recycle.Options{Poison: true}))
 	defer mem.AssertSize(t, 0)
 	schema, recs := seqRecords(t, mem, 1000, 256)
 	defer release(recs)
@@ -140,7 +142,7 @@ func TestTableGolden(t *testing.T) {
 }
 
 func TestTableWidth(t *testing.T) {
-	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	mem := memory.NewCheckedAllocator(recycle.New(recycle.Options{Poison: true}))
 	defer mem.AssertSize(t, 0)
 	rec, schema := allRecord(t, mem)
 	defer rec.Release()

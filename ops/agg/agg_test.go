@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/dfq/dfq/engine/recycle"
+
 	"github.com/apache/arrow/go/v17/arrow"
 	"github.com/apache/arrow/go/v17/arrow/array"
 	"github.com/apache/arrow/go/v17/arrow/memory"
@@ -123,7 +125,7 @@ func TestFunctions(t *testing.T) {
 				name += "/long dict"
 			}
 			t.Run(name, func(t *testing.T) {
-				mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+				mem := memory.NewCheckedAllocator(recycle.New(recycle.Options{Poison: true}))
 				defer mem.AssertSize(t, 0)
 				f, err := New(tc.spec, tc.types)
 				require.NoError(t, err)
@@ -178,7 +180,7 @@ func TestFunctions(t *testing.T) {
 }
 
 func TestSumOverflow(t *testing.T) {
-	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	mem := memory.NewCheckedAllocator(recycle.New(recycle.Options{Poison: true}))
 	defer mem.AssertSize(t, 0)
 	cases := []struct {
 		name string
@@ -217,7 +219,7 @@ func TestSumOverflow(t *testing.T) {
 }
 
 func TestDecimalSumOverflow(t *testing.T) {
-	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	mem := memory.NewCheckedAllocator(recycle.New(recycle.Options{Poison: true}))
 	defer mem.AssertSize(t, 0)
 	dt := &arrow.Decimal128Type{Precision: 38, Scale: 0}
 	f, err := New(Spec{Func: "sum"}, []arrow.DataType{dt})
@@ -239,7 +241,7 @@ func TestDecimalSumOverflow(t *testing.T) {
 }
 
 func TestFloatSpecials(t *testing.T) {
-	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	mem := memory.NewCheckedAllocator(recycle.New(recycle.Options{Poison: true}))
 	defer mem.AssertSize(t, 0)
 	nan, inf := math.NaN(), math.Inf(1)
 	b := array.NewFloat64Builder(mem)
@@ -320,7 +322,7 @@ func TestNewErrors(t *testing.T) {
 }
 
 func TestBadInput(t *testing.T) {
-	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	mem := memory.NewCheckedAllocator(recycle.New(recycle.Options{Poison: true}))
 	defer mem.AssertSize(t, 0)
 	ints := fromJSON(t, mem, i64, `[1,2,3]`)
 	defer ints.Release()
@@ -370,7 +372,7 @@ func TestBadInput(t *testing.T) {
 }
 
 func TestMergeBadGroup(t *testing.T) {
-	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	mem := memory.NewCheckedAllocator(recycle.New(recycle.Options{Poison: true}))
 	defer mem.AssertSize(t, 0)
 	ints := fromJSON(t, mem, i64, `[1,2]`)
 	defer ints.Release()
@@ -408,7 +410,7 @@ func TestMergeBadGroup(t *testing.T) {
 }
 
 func TestStateWithNulls(t *testing.T) {
-	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	mem := memory.NewCheckedAllocator(recycle.New(recycle.Options{Poison: true}))
 	defer mem.AssertSize(t, 0)
 	f, err := New(Spec{Func: "sum"}, []arrow.DataType{i64})
 	require.NoError(t, err)
@@ -452,7 +454,7 @@ func TestNames(t *testing.T) {
 // TestDictionaryEdges: int8 indices, a NULL inside the dictionary, a sliced
 // dictionary array.
 func TestDictionaryEdges(t *testing.T) {
-	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	mem := memory.NewCheckedAllocator(recycle.New(recycle.Options{Poison: true}))
 	defer mem.AssertSize(t, 0)
 	dict := fromJSON(t, mem, utf8, `["b",null,"a","zz"]`)
 	defer dict.Release()
@@ -503,7 +505,7 @@ func TestDictionaryEdges(t *testing.T) {
 // TestListStateNulls: NULL lists and NULL elements in a holistic state are
 // skipped by Merge.
 func TestListStateNulls(t *testing.T) {
-	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	mem := memory.NewCheckedAllocator(recycle.New(recycle.Options{Poison: true}))
 	defer mem.AssertSize(t, 0)
 	for _, tc := range []struct {
 		spec  Spec
@@ -531,7 +533,7 @@ func TestListStateNulls(t *testing.T) {
 // TestTypes runs count(DISTINCT), min, max and var_pop over every supported
 // type they take, through State and Merge.
 func TestTypes(t *testing.T) {
-	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	mem := memory.NewCheckedAllocator(recycle.New(recycle.Options{Poison: true}))
 	defer mem.AssertSize(t, 0)
 	num := []arrow.DataType{arrow.PrimitiveTypes.Int8, arrow.PrimitiveTypes.Int16, arrow.PrimitiveTypes.Int32, i64,
 		arrow.PrimitiveTypes.Uint8, arrow.PrimitiveTypes.Uint16, arrow.PrimitiveTypes.Uint32, arrow.PrimitiveTypes.Uint64,
@@ -580,7 +582,7 @@ func TestTypes(t *testing.T) {
 // TestMinMaxArena: many growing replacements compact the string arena
 // without disturbing other groups.
 func TestMinMaxArena(t *testing.T) {
-	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	mem := memory.NewCheckedAllocator(recycle.New(recycle.Options{Poison: true}))
 	defer mem.AssertSize(t, 0)
 	b := array.NewStringBuilder(mem)
 	var groups []uint32

@@ -101,13 +101,13 @@ func cells(a arrow.Array) []any {
 		case *array.Boolean:
 			out[i] = a.Value(i)
 		case *array.String:
-			out[i] = a.Value(i)
+			out[i] = strings.Clone(a.Value(i))
 		case *array.Binary:
 			out[i] = string(a.Value(i))
 		case *array.Decimal128:
 			out[i] = a.Value(i).ToString(a.DataType().(*arrow.Decimal128Type).Scale)
 		default:
-			out[i] = a.ValueStr(i)
+			out[i] = strings.Clone(a.ValueStr(i))
 		}
 	}
 	return out

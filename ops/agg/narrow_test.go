@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/dfq/dfq/engine/recycle"
+
 	"github.com/apache/arrow/go/v17/arrow"
 	"github.com/apache/arrow/go/v17/arrow/array"
 	"github.com/apache/arrow/go/v17/arrow/memory"
@@ -52,7 +54,7 @@ func stateSums(t *testing.T, mem memory.Allocator, acc Acc) ([]*big.Int, []int64
 }
 
 func TestIntSumNarrowExact(t *testing.T) {
-	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	mem := memory.NewCheckedAllocator(recycle.New(recycle.Options{Poison: true}))
 	defer mem.AssertSize(t, 0)
 	u64 := arrow.PrimitiveTypes.Uint64
 	maxI64 := big.NewInt(math.MaxInt64)
@@ -163,7 +165,7 @@ func TestIntSumNarrowExact(t *testing.T) {
 }
 
 func TestIntSumNarrowCancels(t *testing.T) {
-	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	mem := memory.NewCheckedAllocator(recycle.New(recycle.Options{Poison: true}))
 	defer mem.AssertSize(t, 0)
 	cases := []struct {
 		name string
@@ -196,7 +198,7 @@ func TestIntSumNarrowCancels(t *testing.T) {
 // TestNarrowWiden checks that accumulators whose counts are about to pass
 // MaxUint32 (or that merge) switch layouts without changing any result.
 func TestNarrowWiden(t *testing.T) {
-	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	mem := memory.NewCheckedAllocator(recycle.New(recycle.Options{Poison: true}))
 	defer mem.AssertSize(t, 0)
 	cases := []struct {
 		spec Spec

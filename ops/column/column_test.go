@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/dfq/dfq/engine/recycle"
+
 	"github.com/apache/arrow/go/v17/arrow"
 	"github.com/apache/arrow/go/v17/arrow/array"
 	"github.com/apache/arrow/go/v17/arrow/decimal128"
@@ -129,7 +131,7 @@ func TestTake(t *testing.T) {
 			for _, sliced := range []bool{false, true} {
 				name := fmt.Sprintf("%s/%s/sliced=%v", tc.name, iname, sliced)
 				t.Run(name, func(t *testing.T) {
-					mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+					mem := memory.NewCheckedAllocator(recycle.New(recycle.Options{Poison: true}))
 					defer mem.AssertSize(t, 0)
 					arr := fromJSON(t, mem, tc.dt, tc.js)
 					defer func() { arr.Release() }()
@@ -176,7 +178,7 @@ func TestTakeErrors(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+			mem := memory.NewCheckedAllocator(recycle.New(recycle.Options{Poison: true}))
 			defer mem.AssertSize(t, 0)
 			arr := fromJSON(t, mem, tc.dt, tc.js)
 			defer arr.Release()
@@ -204,7 +206,7 @@ func TestTakeIndices(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+			mem := memory.NewCheckedAllocator(recycle.New(recycle.Options{Poison: true}))
 			defer mem.AssertSize(t, 0)
 			vals := fromJSON(t, mem, tc.dt, tc.values)
 			defer vals.Release()
@@ -219,7 +221,7 @@ func TestTakeIndices(t *testing.T) {
 		})
 	}
 	t.Run("out_of_range", func(t *testing.T) {
-		mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+		mem := memory.NewCheckedAllocator(recycle.New(recycle.Options{Poison: true}))
 		defer mem.AssertSize(t, 0)
 		vals := fromJSON(t, mem, arrow.PrimitiveTypes.Int64, `[1]`)
 		defer vals.Release()
@@ -229,7 +231,7 @@ func TestTakeIndices(t *testing.T) {
 		require.ErrorIs(t, err, ErrIndex)
 	})
 	t.Run("float_indices", func(t *testing.T) {
-		mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+		mem := memory.NewCheckedAllocator(recycle.New(recycle.Options{Poison: true}))
 		defer mem.AssertSize(t, 0)
 		vals := fromJSON(t, mem, arrow.PrimitiveTypes.Int64, `[1]`)
 		defer vals.Release()
@@ -243,7 +245,7 @@ func TestTakeIndices(t *testing.T) {
 func TestTakeRecord(t *testing.T) {
 	for _, idx := range [][]int32{{}, {1}, {2, 0, 2}} {
 		t.Run(fmt.Sprint(idx), func(t *testing.T) {
-			mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+			mem := memory.NewCheckedAllocator(recycle.New(recycle.Options{Poison: true}))
 			defer mem.AssertSize(t, 0)
 			a := fromJSON(t, mem, arrow.PrimitiveTypes.Int64, `[1, null, 3]`)
 			defer a.Release()
@@ -285,7 +287,7 @@ func TestSelection(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+			mem := memory.NewCheckedAllocator(recycle.New(recycle.Options{Poison: true}))
 			defer mem.AssertSize(t, 0)
 			arr := fromJSON(t, mem, arrow.FixedWidthTypes.Boolean, tc.js)
 			defer arr.Release()
@@ -314,7 +316,7 @@ func TestSelection(t *testing.T) {
 }
 
 func TestUnpack(t *testing.T) {
-	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	mem := memory.NewCheckedAllocator(recycle.New(recycle.Options{Poison: true}))
 	defer mem.AssertSize(t, 0)
 	d := fromJSON(t, mem, dictStr, `["x", "y"]|[1, null, 0, 1]`)
 	defer d.Release()
@@ -347,7 +349,7 @@ func TestConcat(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+			mem := memory.NewCheckedAllocator(recycle.New(recycle.Options{Poison: true}))
 			defer mem.AssertSize(t, 0)
 			var arrs []arrow.Array
 			for i, dt := range tc.parts {
@@ -373,7 +375,7 @@ func TestConcat(t *testing.T) {
 		require.Error(t, err)
 	})
 	t.Run("mismatched_types", func(t *testing.T) {
-		mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+		mem := memory.NewCheckedAllocator(recycle.New(recycle.Options{Poison: true}))
 		defer mem.AssertSize(t, 0)
 		a := fromJSON(t, mem, arrow.PrimitiveTypes.Int64, `[1]`)
 		defer a.Release()
@@ -408,7 +410,7 @@ func TestRepeat(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+			mem := memory.NewCheckedAllocator(recycle.New(recycle.Options{Poison: true}))
 			defer mem.AssertSize(t, 0)
 			got, err := Repeat(mem, tc.dt, tc.v, tc.n)
 			require.NoError(t, err)
@@ -430,7 +432,7 @@ func TestRepeat(t *testing.T) {
 	}
 	for _, tc := range bad {
 		t.Run("bad/"+tc.name, func(t *testing.T) {
-			mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+			mem := memory.NewCheckedAllocator(recycle.New(recycle.Options{Poison: true}))
 			defer mem.AssertSize(t, 0)
 			_, err := Repeat(mem, tc.dt, tc.v, 2)
 			require.Error(t, err)

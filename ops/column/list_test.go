@@ -4,6 +4,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/dfq/dfq/engine/recycle"
+
 	"github.com/apache/arrow/go/v17/arrow"
 	"github.com/apache/arrow/go/v17/arrow/array"
 	"github.com/apache/arrow/go/v17/arrow/memory"
@@ -23,7 +25,7 @@ func TestTakeList(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+			mem := memory.NewCheckedAllocator(recycle.New(recycle.Options{Poison: true}))
 			defer mem.AssertSize(t, 0)
 			typ := arrow.ListOf(arrow.PrimitiveTypes.Int64)
 			in, _, err := array.FromJSON(mem, typ, strings.NewReader(c.in))

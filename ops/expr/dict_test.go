@@ -6,6 +6,8 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/dfq/dfq/engine/recycle"
+
 	"github.com/apache/arrow/go/v17/arrow"
 	"github.com/apache/arrow/go/v17/arrow/array"
 	"github.com/apache/arrow/go/v17/arrow/memory"
@@ -58,7 +60,7 @@ func TestDictionaryFastPath(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+			mem := memory.NewCheckedAllocator(recycle.New(recycle.Options{Poison: true}))
 			defer mem.AssertSize(t, 0)
 			plain := fromJSON(t, mem, tUTF8, `["b", null, "a", "b", "c"]`)
 			defer plain.Release()
@@ -84,7 +86,7 @@ func TestDictionaryFastPath(t *testing.T) {
 		})
 	}
 	t.Run("unused_value_does_not_fail_cast", func(t *testing.T) {
-		mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+		mem := memory.NewCheckedAllocator(recycle.New(recycle.Options{Poison: true}))
 		defer mem.AssertSize(t, 0)
 		plain := fromJSON(t, mem, tUTF8, `["1", "2", null, "3"]`)
 		defer plain.Release()
@@ -110,7 +112,7 @@ func TestDictionaryFastPath(t *testing.T) {
 }
 
 func TestConcurrentEval(t *testing.T) {
-	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	mem := memory.NewCheckedAllocator(recycle.New(recycle.Options{Poison: true}))
 	defer mem.AssertSize(t, 0)
 	schema := testSchema()
 	e := Call(OpCase, Col("s").Like("%an%"), Call("upper", Col("s")), Col("p")).Eq(Str("BANANA")).Or(Col("i").Add(Col("j")).Gt(Int(3)))

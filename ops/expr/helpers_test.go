@@ -5,6 +5,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/dfq/dfq/engine/recycle"
+
 	"github.com/apache/arrow/go/v17/arrow"
 	"github.com/apache/arrow/go/v17/arrow/array"
 	"github.com/apache/arrow/go/v17/arrow/memory"
@@ -200,7 +202,7 @@ func runEvalCases(t *testing.T, cases []evalCase) {
 			require.Truef(t, arrow.TypeEqual(tc.typ, b.Type()), "type: want %s, got %s", tc.typ, b.Type())
 			for _, v := range variants {
 				t.Run(v.name, func(t *testing.T) {
-					mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+					mem := memory.NewCheckedAllocator(recycle.New(recycle.Options{Poison: true}))
 					defer mem.AssertSize(t, 0)
 					rec := testRecord(t, mem, v)
 					defer rec.Release()
@@ -249,7 +251,7 @@ func runErrCases(t *testing.T, cases []errCase, atEval bool) {
 						continue
 					}
 					t.Run(v.name, func(t *testing.T) {
-						mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+						mem := memory.NewCheckedAllocator(recycle.New(recycle.Options{Poison: true}))
 						defer mem.AssertSize(t, 0)
 						rec := testRecord(t, mem, v)
 						defer rec.Release()

@@ -3,6 +3,8 @@ package expr
 import (
 	"testing"
 
+	"github.com/dfq/dfq/engine/recycle"
+
 	"github.com/apache/arrow/go/v17/arrow"
 	"github.com/apache/arrow/go/v17/arrow/array"
 	"github.com/apache/arrow/go/v17/arrow/memory"
@@ -113,7 +115,7 @@ func TestParseType(t *testing.T) {
 // TestNullSlotsIgnored checks that values under NULL slots (arbitrary by the
 // Arrow format) never raise overflow or cast errors.
 func TestNullSlotsIgnored(t *testing.T) {
-	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	mem := memory.NewCheckedAllocator(recycle.New(recycle.Options{Poison: true}))
 	defer mem.AssertSize(t, 0)
 	values := memory.NewBufferBytes(arrow.Int64Traits.CastToBytes([]int64{1, 9223372036854775807, -9223372036854775808}))
 	valid := memory.NewBufferBytes([]byte{0b001})

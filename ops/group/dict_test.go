@@ -5,6 +5,8 @@ import (
 	"math/rand/v2"
 	"testing"
 
+	"github.com/dfq/dfq/engine/recycle"
+
 	"github.com/apache/arrow/go/v17/arrow"
 	"github.com/apache/arrow/go/v17/arrow/array"
 	"github.com/apache/arrow/go/v17/arrow/memory"
@@ -16,7 +18,7 @@ import (
 // share it: with batches large enough for the dictionary to be resolved
 // eagerly, and small ones that resolve it lazily.
 func TestDictionaryResolution(t *testing.T) {
-	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	mem := memory.NewCheckedAllocator(recycle.New(recycle.Options{Poison: true}))
 	defer mem.AssertSize(t, 0)
 	const rowGroups, rows, card = 4, 240, 50
 	cases := []struct {
@@ -104,7 +106,7 @@ func TestDictionaryResolution(t *testing.T) {
 // used, even when it is out of range, and that a bad code under a valid row
 // is an error.
 func TestDictionaryNullRowCodes(t *testing.T) {
-	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	mem := memory.NewCheckedAllocator(recycle.New(recycle.Options{Poison: true}))
 	defer mem.AssertSize(t, 0)
 	dict := fromJSON(t, mem, arrow.BinaryTypes.String, `["x", "y"]`)
 	defer dict.Release()

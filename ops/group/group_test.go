@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/dfq/dfq/engine/recycle"
+
 	"github.com/apache/arrow/go/v17/arrow"
 	"github.com/apache/arrow/go/v17/arrow/array"
 	"github.com/apache/arrow/go/v17/arrow/decimal128"
@@ -51,7 +53,7 @@ var keyTypeCases = []struct {
 func TestKeyTypes(t *testing.T) {
 	for _, tc := range keyTypeCases {
 		t.Run(tc.name, func(t *testing.T) {
-			mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+			mem := memory.NewCheckedAllocator(recycle.New(recycle.Options{Poison: true}))
 			defer mem.AssertSize(t, 0)
 			var batches [][]arrow.Array
 			for _, s := range tc.json {
@@ -83,7 +85,7 @@ func TestKeyTypes(t *testing.T) {
 }
 
 func TestSpecialValues(t *testing.T) {
-	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	mem := memory.NewCheckedAllocator(recycle.New(recycle.Options{Poison: true}))
 	defer mem.AssertSize(t, 0)
 	tests := []struct {
 		name string
@@ -171,7 +173,7 @@ func TestPlainVsDictionary(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+			mem := memory.NewCheckedAllocator(recycle.New(recycle.Options{Poison: true}))
 			defer mem.AssertSize(t, 0)
 			var plain, dict [][]arrow.Array
 			for _, s := range tc.json {
@@ -224,7 +226,7 @@ func groupHashes(tbl *Table) []uint64 {
 }
 
 func TestDictionaryBatches(t *testing.T) {
-	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	mem := memory.NewCheckedAllocator(recycle.New(recycle.Options{Poison: true}))
 	defer mem.AssertSize(t, 0)
 	rng := rand.New(rand.NewPCG(3, 4))
 	jsons := []string{`["a", "b", "c", null]`, `["c", "d", "a"]`, `["e", null, "b", "a"]`, `["a", "a"]`}
@@ -295,7 +297,7 @@ func TestDictionaryBatches(t *testing.T) {
 }
 
 func TestMultiKey(t *testing.T) {
-	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	mem := memory.NewCheckedAllocator(recycle.New(recycle.Options{Poison: true}))
 	defer mem.AssertSize(t, 0)
 	rng := rand.New(rand.NewPCG(5, 6))
 	str := arrow.BinaryTypes.String
@@ -342,7 +344,7 @@ func TestMultiKey(t *testing.T) {
 }
 
 func TestDictionaryIndexTypes(t *testing.T) {
-	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	mem := memory.NewCheckedAllocator(recycle.New(recycle.Options{Poison: true}))
 	defer mem.AssertSize(t, 0)
 	dict := fromJSON(t, mem, arrow.BinaryTypes.String, `["a", "b", null, "c"]`)
 	defer dict.Release()
@@ -362,7 +364,7 @@ func TestDictionaryIndexTypes(t *testing.T) {
 }
 
 func TestBuckets(t *testing.T) {
-	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	mem := memory.NewCheckedAllocator(recycle.New(recycle.Options{Poison: true}))
 	defer mem.AssertSize(t, 0)
 	rng := rand.New(rand.NewPCG(7, 8))
 	tests := []struct {
@@ -437,7 +439,7 @@ func TestBuckets(t *testing.T) {
 // and run, since partial aggregates from different processes are merged by
 // bucket. A change of these values is a change of the wire contract.
 func TestHashStable(t *testing.T) {
-	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	mem := memory.NewCheckedAllocator(recycle.New(recycle.Options{Poison: true}))
 	defer mem.AssertSize(t, 0)
 	tests := []struct {
 		name  string
@@ -467,7 +469,7 @@ func TestHashStable(t *testing.T) {
 }
 
 func TestZeroKeyColumns(t *testing.T) {
-	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	mem := memory.NewCheckedAllocator(recycle.New(recycle.Options{Poison: true}))
 	defer mem.AssertSize(t, 0)
 	tbl, err := New(nil, mem)
 	require.NoError(t, err)
@@ -490,7 +492,7 @@ func TestZeroKeyColumns(t *testing.T) {
 }
 
 func TestEmptyKeys(t *testing.T) {
-	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	mem := memory.NewCheckedAllocator(recycle.New(recycle.Options{Poison: true}))
 	defer mem.AssertSize(t, 0)
 	types := []arrow.DataType{arrow.BinaryTypes.String, arrow.PrimitiveTypes.Float32, arrow.FixedWidthTypes.Boolean,
 		&arrow.Decimal128Type{Precision: 5, Scale: 0}, arrow.FixedWidthTypes.Date32}
@@ -511,7 +513,7 @@ func TestEmptyKeys(t *testing.T) {
 }
 
 func TestBadInput(t *testing.T) {
-	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	mem := memory.NewCheckedAllocator(recycle.New(recycle.Options{Poison: true}))
 	defer mem.AssertSize(t, 0)
 	i64 := fromJSON(t, mem, arrow.PrimitiveTypes.Int64, `[1, 2]`)
 	defer i64.Release()
@@ -664,7 +666,7 @@ func takeRows(t testing.TB, mem memory.Allocator, a arrow.Array, idx []int) arro
 }
 
 func TestRandom(t *testing.T) {
-	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	mem := memory.NewCheckedAllocator(recycle.New(recycle.Options{Poison: true}))
 	defer mem.AssertSize(t, 0)
 	rng := rand.New(rand.NewPCG(9, 10))
 	str := arrow.BinaryTypes.String
@@ -743,7 +745,7 @@ func TestHashBytes(t *testing.T) {
 // the array itself grew (it once counted its doubling slack as range and
 // fell back to hashing for keys 1..100000).
 func TestDenseKeepsRange(t *testing.T) {
-	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	mem := memory.NewCheckedAllocator(recycle.New(recycle.Options{Poison: true}))
 	defer mem.AssertSize(t, 0)
 	tab, err := New([]arrow.DataType{arrow.PrimitiveTypes.Int32}, mem)
 	require.NoError(t, err)

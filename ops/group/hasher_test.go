@@ -4,6 +4,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/dfq/dfq/engine/recycle"
+
 	"github.com/apache/arrow/go/v17/arrow"
 	"github.com/apache/arrow/go/v17/arrow/array"
 	"github.com/apache/arrow/go/v17/arrow/memory"
@@ -14,7 +16,7 @@ import (
 // of the row's group for every key type, plain and dictionary strings, NULLs
 // (including NULL dictionary entries), -0.0 and NaN.
 func TestHasherMatchesTable(t *testing.T) {
-	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	mem := memory.NewCheckedAllocator(recycle.New(recycle.Options{Poison: true}))
 	defer mem.AssertSize(t, 0)
 	js := func(typ arrow.DataType, s string) arrow.Array {
 		a, _, err := array.FromJSON(mem, typ, strings.NewReader(s))

@@ -10,6 +10,8 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/dfq/dfq/engine/recycle"
+
 	"github.com/apache/arrow/go/v17/arrow"
 	"github.com/apache/arrow/go/v17/arrow/array"
 	"github.com/apache/arrow/go/v17/arrow/memory"
@@ -87,7 +89,7 @@ func cell(col arrow.Array, i int) Value {
 	case *array.Dictionary:
 		return cell(a.Dictionary(), a.GetValueIndex(i))
 	}
-	return Value{S: col.ValueStr(i)}
+	return Value{S: strings.Clone(col.ValueStr(i))}
 }
 
 func isFloat(t arrow.DataType) bool {
@@ -171,7 +173,7 @@ func Mem(t interface {
 	require.TestingT
 	Helper()
 }) (*memory.CheckedAllocator, func()) {
-	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	mem := memory.NewCheckedAllocator(recycle.New(recycle.Options{Poison: true}))
 	return mem, func() {
 		t.Helper()
 		if n := mem.CurrentAlloc(); n != 0 {

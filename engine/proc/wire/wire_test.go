@@ -11,6 +11,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/dfq/dfq/engine/recycle"
+
 	"github.com/apache/arrow/go/v17/arrow"
 	"github.com/apache/arrow/go/v17/arrow/array"
 	"github.com/apache/arrow/go/v17/arrow/ipc"
@@ -24,7 +26,7 @@ import (
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 
 func TestMessagesRoundTrip(t *testing.T) {
-	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	mem := memory.NewCheckedAllocator(recycle.New(recycle.Options{Poison: true}))
 	defer mem.AssertSize(t, 0)
 	msgs := []any{
 		&Hello{Version: Version},
@@ -143,7 +145,7 @@ func sampleBuckets(t *testing.T, mem memory.Allocator) [][]arrow.Record {
 }
 
 func TestBucketsRoundTrip(t *testing.T) {
-	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	mem := memory.NewCheckedAllocator(recycle.New(recycle.Options{Poison: true}))
 	defer mem.AssertSize(t, 0)
 	buckets := sampleBuckets(t, mem)
 	defer ReleaseBuckets(buckets)
@@ -216,7 +218,7 @@ func requireBucketsEqual(t *testing.T, want, got [][]arrow.Record) {
 // stream reader as well as ours: reading one IPC stream consumes exactly its
 // bytes, so what follows on the pipe is left intact.
 func TestNoReadAhead(t *testing.T) {
-	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	mem := memory.NewCheckedAllocator(recycle.New(recycle.Options{Poison: true}))
 	defer mem.AssertSize(t, 0)
 	buckets := sampleBuckets(t, mem)
 	defer ReleaseBuckets(buckets)
@@ -301,7 +303,7 @@ func TestReadFrameErrors(t *testing.T) {
 }
 
 func TestReadStreamErrors(t *testing.T) {
-	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	mem := memory.NewCheckedAllocator(recycle.New(recycle.Options{Poison: true}))
 	buckets := sampleBuckets(t, mem)
 	var buf bytes.Buffer
 	enc := NewEncoder(&buf, mem)
