@@ -74,7 +74,9 @@ func RunWorker() int {
 		fmt.Fprintf(os.Stderr, "dfq worker: redirecting stdout: %v\n", err)
 		return 2
 	}
+	proto = pollable(proto)
 	defer proto.Close()
+	stdin := pollable(os.Stdin)
 	if dir := os.Getenv(EnvCPUProfile); dir != "" {
 		f, err := os.Create(filepath.Join(dir, fmt.Sprintf("worker-%d.pprof", os.Getpid())))
 		if err == nil {
@@ -87,7 +89,7 @@ func RunWorker() int {
 			defer pprof.StopCPUProfile()
 		}
 	}
-	if err := Serve(context.Background(), os.Stdin, proto, os.Stderr); err != nil {
+	if err := Serve(context.Background(), stdin, proto, os.Stderr); err != nil {
 		fmt.Fprintf(os.Stderr, "dfq worker: %v\n", err)
 		return 1
 	}
