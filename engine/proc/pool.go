@@ -394,8 +394,10 @@ func (q *query) drive(ctx context.Context, s *slot) (err error) {
 				return err
 			}
 		}
-		// Keep two tasks in flight: one running, one queued.
-		for len(inflight) < 2 {
+		// Keep two tasks in flight, one running and one queued, while the
+		// queue holds a split for every worker; then one, so that no worker
+		// sits on a queued split while another has run out.
+		for len(inflight) < q.depth() {
 			t := q.next(&retry)
 			if t == nil {
 				break
@@ -495,6 +497,17 @@ func (q *query) empty() bool {
 	q.mu.Lock()
 	defer q.mu.Unlock()
 	return len(q.queue) == 0
+}
+
+// depth returns how many tasks a worker should have in flight: two while
+// the queue holds a split for every worker, one after that.
+func (q *query) depth() int {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	if len(q.queue) >= len(q.p.slots) {
+		return 2
+	}
+	return 1
 }
 
 // next returns the next split to send: a retried one first.
