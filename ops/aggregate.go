@@ -164,6 +164,24 @@ type Partial struct {
 	rids   []uint32
 }
 
+// finalGroups estimates how many groups Final makes of parts: at least the
+// rows of the largest partial's states (each partial's keys are distinct),
+// and about as many as there are raw rows, which a partial passes through
+// only when more than passRatio of its rows start groups. The estimate sizes
+// the table up front: rehashing millions of groups costs more than reading
+// them.
+func finalGroups(parts []arrow.Record, nk int) int {
+	var states, raw int64
+	for _, p := range parts {
+		if isRaw(p, nk) {
+			raw += p.NumRows()
+		} else {
+			states = max(states, p.NumRows())
+		}
+	}
+	return int(max(states, int64(passRatio*float64(raw))))
+}
+
 // Passthrough thresholds: a partial decides after passCheckRows rows, and
 // passes rows through when more than passRatio of them started new groups:
 // keys that are nearly unique (h2o q10). A high ratio matters: with 10^6
@@ -518,6 +536,7 @@ func (a Aggregate) Final(ctx context.Context, in *arrow.Schema, parts []arrow.Re
 		// One partial's states: its keys are already distinct.
 		return a.finalOne(ctx, b, live[0], accs, mem)
 	}
+	t.Reserve(finalGroups(live, nk))
 	var ids []uint32
 	for _, whole := range live {
 		// Large partials are merged a slice at a time, so that a cancelled

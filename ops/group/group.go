@@ -174,6 +174,32 @@ func (c *column) interned() bool { return c.kind == kindBytes || c.kind == kindD
 // Len returns the number of groups.
 func (t *Table) Len() int { return t.n }
 
+// Reserve sizes the table's hash index for n groups in all, so that adding
+// up to n groups does not rehash it (a rehash of millions of groups is a
+// pass of cache misses). It is a hint: keys held in a direct array, and
+// tables without keys, ignore it.
+func (t *Table) Reserve(n int) {
+	if t.released {
+		return
+	}
+	switch t.mode {
+	case modeMulti:
+		for 4*n > 3*len(t.mslots) {
+			t.mslots, t.mshift = regrow(t.mslots, t.mshift)
+		}
+	case modeInt:
+		for !t.dense && 2*n > len(t.islots) {
+			t.growInts()
+		}
+	case modeBytes:
+		if s := t.cols[0].strs; s != nil {
+			for 4*n > 3*len(s.slots) {
+				s.grow()
+			}
+		}
+	}
+}
+
 // Add assigns a group to every row: ids[i] is the group of the key tuple of
 // row i, with new tuples getting the next ids in first-seen order. keys holds
 // one array per key column, each of len(ids) rows and of the column's type; a

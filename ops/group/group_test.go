@@ -786,3 +786,74 @@ func TestDenseKeepsRange(t *testing.T) {
 	require.Equal(t, want[100000], ids[2])
 	require.EqualValues(t, len(want), ids[0])
 }
+
+// TestReserve: a table reserved for n groups takes n distinct keys without
+// growing its hash index, and reserving again after groups exist keeps every
+// key findable under its id.
+func TestReserve(t *testing.T) {
+	const n = 5000
+	mem := memory.NewCheckedAllocator(recycle.New(recycle.Options{Poison: true}))
+	defer mem.AssertSize(t, 0)
+	ints := make([]int64, n)
+	strs := make([]string, n)
+	for i := range ints {
+		ints[i] = int64(i) * 1_000_003 // too wide a range for a direct array
+		strs[i] = "k" + strconv.Itoa(i)
+	}
+	ib := array.NewInt64Builder(mem)
+	ib.AppendValues(ints, nil)
+	ia := ib.NewArray()
+	ib.Release()
+	defer ia.Release()
+	sb := array.NewStringBuilder(mem)
+	sb.AppendValues(strs, nil)
+	sa := sb.NewArray()
+	sb.Release()
+	defer sa.Release()
+	// indexLen is the size of the table's hash index.
+	indexLen := func(tb *Table) int {
+		switch tb.mode {
+		case modeMulti:
+			return len(tb.mslots)
+		case modeInt:
+			return len(tb.islots)
+		}
+		return len(tb.cols[0].strs.slots)
+	}
+	for _, tc := range []struct {
+		name  string
+		types []arrow.DataType
+		keys  []arrow.Array
+	}{
+		{"multi", []arrow.DataType{arrow.PrimitiveTypes.Int64, arrow.BinaryTypes.String}, []arrow.Array{ia, sa}},
+		{"string", []arrow.DataType{arrow.BinaryTypes.String}, []arrow.Array{sa}},
+		{"int", []arrow.DataType{arrow.PrimitiveTypes.Int64}, []arrow.Array{ia}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			tb, err := New(tc.types, mem)
+			require.NoError(t, err)
+			defer tb.Release()
+			half := make([]arrow.Array, len(tc.keys))
+			rest := make([]arrow.Array, len(tc.keys))
+			for i, k := range tc.keys {
+				half[i] = array.NewSlice(k, 0, n/2)
+				rest[i] = array.NewSlice(k, n/2, n)
+				defer half[i].Release()
+				defer rest[i].Release()
+			}
+			ids := make([]uint32, n/2)
+			require.NoError(t, tb.Add(half, ids))
+			tb.Reserve(n)
+			size := indexLen(tb)
+			require.GreaterOrEqual(t, size, n, "room for n groups")
+			require.NoError(t, tb.Add(rest, ids))
+			require.Equal(t, size, indexLen(tb), "no rehash while adding reserved groups")
+			require.Equal(t, n, tb.Len())
+			all := make([]uint32, n)
+			require.NoError(t, tb.Add(tc.keys, all))
+			for i, id := range all {
+				require.Equal(t, uint32(i), id, "row %d", i)
+			}
+		})
+	}
+}
