@@ -40,7 +40,6 @@ func (t *Table) Keys(mem memory.Allocator) ([]arrow.Array, error) {
 
 func (t *Table) keyColumn(mem memory.Allocator, j int) (arrow.Array, error) {
 	c := &t.cols[j]
-	v := t.view(j)
 	n := t.n
 	var bufs []*memory.Buffer
 	defer func() {
@@ -50,33 +49,25 @@ func (t *Table) keyColumn(mem memory.Allocator, j int) (arrow.Array, error) {
 			}
 		}
 	}()
-	nulls := 0
-	for g := range n {
-		if _, null := v.at(g); null {
-			nulls++
-		}
-	}
-	var valid *memory.Buffer
-	if nulls > 0 {
-		valid = memory.NewResizableBuffer(mem)
-		valid.Resize(int(bitutil.BytesForBits(int64(n))))
-		vb := valid.Bytes()
-		clear(vb)
-		for g := range n {
-			if _, null := v.at(g); !null {
-				bitutil.SetBit(vb, g)
-			}
-		}
-	}
+	// One pass gathers the column's words (0 for NULL) and its validity;
+	// the typed passes below read them sequentially.
+	words := alloc[uint64](mem, n)
+	defer freeWords(mem, words)
+	valid, nulls := t.gatherColumn(j, words, mem)
 	bufs = append(bufs, valid)
 	switch c.kind {
 	case kindBytes, kindDecimal:
 		total := 16 * n
+		var vb []byte
+		if valid != nil {
+			vb = valid.Bytes()
+		}
 		if c.kind == kindBytes {
 			total = 0
-			for g := range n {
-				if w, null := v.at(g); !null {
-					total += len(c.strs.value(uint32(w)))
+			offs := c.strs.offs.s
+			for g, w := range words {
+				if vb == nil || bitutil.BitIsSet(vb, g) {
+					total += int(offs[w+1] - offs[w])
 				}
 			}
 		}
@@ -95,9 +86,8 @@ func (t *Table) keyColumn(mem memory.Allocator, j int) (arrow.Array, error) {
 			offs[0] = 0
 		}
 		at := 0
-		for g := range n {
-			w, null := v.at(g)
-			if null {
+		for g, w := range words {
+			if vb != nil && !bitutil.BitIsSet(vb, g) {
 				if c.kind == kindDecimal {
 					clear(db[at : at+16])
 					at += 16
@@ -115,8 +105,8 @@ func (t *Table) keyColumn(mem memory.Allocator, j int) (arrow.Array, error) {
 		b.Resize(int(bitutil.BytesForBits(int64(n))))
 		bb := b.Bytes()
 		clear(bb)
-		for g := range n {
-			if w, null := v.at(g); !null && w != 0 {
+		for g, w := range words {
+			if w != 0 {
 				bitutil.SetBit(bb, g)
 			}
 		}
@@ -126,13 +116,13 @@ func (t *Table) keyColumn(mem memory.Allocator, j int) (arrow.Array, error) {
 		b.Resize(c.width * n)
 		switch c.width {
 		case 1:
-			narrow[uint8](b.Bytes(), &v, n)
+			narrow[uint8](b.Bytes(), words)
 		case 2:
-			narrow[uint16](b.Bytes(), &v, n)
+			narrow[uint16](b.Bytes(), words)
 		case 4:
-			narrow[uint32](b.Bytes(), &v, n)
+			narrow[uint32](b.Bytes(), words)
 		default:
-			narrow[uint64](b.Bytes(), &v, n)
+			narrow[uint64](b.Bytes(), words)
 		}
 		bufs = append(bufs, b)
 	}
@@ -141,17 +131,57 @@ func (t *Table) keyColumn(mem memory.Allocator, j int) (arrow.Array, error) {
 	return array.MakeFromData(d), nil
 }
 
-// narrow writes the low bytes of every group's word (0 for NULL) to buf.
-func narrow[T uint8 | uint16 | uint32 | uint64](buf []byte, v *colView, n int) {
-	if n == 0 {
+// gatherColumn writes key column j's word of every group to words (0 where
+// the key is NULL) and returns its validity bitmap, allocated from mem, and
+// NULL count; the bitmap is nil when no key is NULL.
+func (t *Table) gatherColumn(j int, words []uint64, mem memory.Allocator) (*memory.Buffer, int) {
+	v := t.view(j)
+	var valid *memory.Buffer
+	var vb []byte
+	nulls := 0
+	setNull := func(g int) {
+		if valid == nil {
+			valid = memory.NewResizableBuffer(mem)
+			valid.Resize(int(bitutil.BytesForBits(int64(len(words)))))
+			vb = valid.Bytes()
+			bitutil.SetBitsTo(vb, 0, int64(len(words)), true)
+		}
+		bitutil.ClearBit(vb, g)
+		words[g] = 0
+		nulls++
+	}
+	switch {
+	case v.ident:
+		for g := range words {
+			words[g] = uint64(g)
+		}
+	default:
+		// Strided reads of the key store's chunks.
+		st := v.keys.w
+		g := 0
+		for _, ch := range v.keys.chunks {
+			for o := 0; o+st <= len(ch) && g < len(words); o += st {
+				words[g] = ch[o+v.off]
+				if v.nullMask != 0 && ch[o+v.nullOff]&v.nullMask != 0 {
+					setNull(g)
+				}
+				g++
+			}
+		}
+	}
+	if v.nullGroup >= 0 && v.nullGroup < len(words) {
+		setNull(v.nullGroup)
+	}
+	return valid, nulls
+}
+
+// narrow writes the low bytes of every word to buf.
+func narrow[T uint8 | uint16 | uint32 | uint64](buf []byte, words []uint64) {
+	if len(words) == 0 {
 		return
 	}
-	out := unsafe.Slice((*T)(unsafe.Pointer(unsafe.SliceData(buf))), n)
-	for g := range out {
-		w, null := v.at(g)
-		if null {
-			w = 0
-		}
+	out := unsafe.Slice((*T)(unsafe.Pointer(unsafe.SliceData(buf))), len(words))
+	for g, w := range words {
 		out[g] = T(w)
 	}
 }
