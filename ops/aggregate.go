@@ -148,8 +148,11 @@ type Partial struct {
 	buckets int
 	table   *group.Table
 	accs    []agg.Acc
-	ids     []uint32
-	rows    int64 // rows consumed
+	// shared counts the rows of each group once for the accumulators that
+	// take their counts from it (agg.RowSharer); nil when none does.
+	shared *agg.Rows
+	ids    []uint32
+	rows   int64 // rows consumed
 	// passthrough: rows are routed to raw[bucket] instead of grouped.
 	passthrough bool
 	raw         [][]arrow.Record
@@ -208,7 +211,14 @@ func (a Aggregate) NewPartial(in *arrow.Schema, buckets int, mem memory.Allocato
 	}
 	p := &Partial{b: b, mem: mem, buckets: max(buckets, 1), table: t}
 	for _, f := range b.funcs {
-		p.accs = append(p.accs, f.NewAcc(mem))
+		acc := f.NewAcc(mem)
+		if rs, ok := acc.(agg.RowSharer); ok {
+			if p.shared == nil {
+				p.shared = &agg.Rows{}
+			}
+			rs.ShareRows(p.shared)
+		}
+		p.accs = append(p.accs, acc)
 	}
 	return p, nil
 }
@@ -249,6 +259,9 @@ func (p *Partial) Consume(ctx context.Context, rec arrow.Record) error {
 		if err != nil {
 			return err
 		}
+	}
+	if p.shared != nil {
+		p.shared.Add(ids, groups)
 	}
 	if p.buckets > 1 && p.rows >= passCheckRows && float64(groups) > passRatio*float64(p.rows) {
 		p.passthrough = true
@@ -416,6 +429,9 @@ func (p *Partial) Bytes() int64 {
 	for _, a := range p.accs {
 		n += a.Bytes()
 	}
+	if p.shared != nil {
+		n += p.shared.Bytes()
+	}
 	return n
 }
 
@@ -495,6 +511,7 @@ func (p *Partial) Release() {
 	for _, a := range p.accs {
 		a.Release()
 	}
+	p.shared = nil
 	for _, rs := range p.raw {
 		for _, r := range rs {
 			r.Release()

@@ -20,13 +20,15 @@ func newCount(c *call) (Func, error) {
 }
 
 // countAcc counts rows (count_star) or non-NULL values (count) per group.
-// State: the count (int64). Updates count in uint32 (c32); Merge and counts
-// that might pass MaxUint32 switch to int64 (c) for good.
+// State: the count (int64). Updates count in uint32 (cnt, or the rows it
+// shares, less the NULLs skipped); Merge and counts that might pass
+// MaxUint32 switch to int64 (c) for good.
 type countAcc struct {
 	f    *fn
 	star bool
 	lim  narrowing
-	c32  []uint32
+	cnt  narrowCounts
+	ng   int // groups, in the narrow layout
 	c    []int64
 	mbuf []byte
 }
@@ -49,8 +51,18 @@ func (a *countAcc) Update(groups []uint32, n int, args []arrow.Array) error {
 		a.c = resizeZero(a.c, n)
 		return countRows(a.f, a.c, groups, m)
 	}
-	a.c32 = resizeZero(a.c32, n)
-	return countRows(a.f, a.c32, groups, m)
+	a.ng = max(a.ng, n)
+	a.cnt.resize(n)
+	if a.cnt.rows != nil {
+		for _, g := range groups {
+			if int(g) >= n {
+				return a.f.badGroup(g, n)
+			}
+		}
+		a.cnt.skip(groups, m, n)
+		return nil
+	}
+	return countRows(a.f, a.cnt.own, groups, m)
 }
 
 func countRows[C uint32 | int64](f *fn, c []C, groups []uint32, m mask) error {
@@ -80,11 +92,11 @@ func (a *countAcc) widen() {
 		return
 	}
 	a.lim.wide = true
-	a.c = make([]int64, len(a.c32), cap(a.c32))
-	for g, x := range a.c32 {
-		a.c[g] = int64(x)
+	a.c = make([]int64, a.ng)
+	for g := range a.c {
+		a.c[g] = a.cnt.at(g)
 	}
-	a.c32 = nil
+	a.cnt = narrowCounts{}
 }
 
 func (a *countAcc) Merge(groups []uint32, n int, state []arrow.Array) error {
@@ -128,13 +140,25 @@ func (a *countAcc) Final(mem memory.Allocator) (arrow.Array, error) {
 		copy(o.vals, a.c)
 		return o.array(arrow.PrimitiveTypes.Int64), nil
 	}
-	o := newOut[int64](mem, len(a.c32))
-	for g, x := range a.c32 {
-		o.vals[g] = int64(x)
+	o := newOut[int64](mem, a.ng)
+	for g := range o.vals {
+		o.vals[g] = a.cnt.at(g)
 	}
 	return o.array(arrow.PrimitiveTypes.Int64), nil
 }
 
-func (a *countAcc) Bytes() int64 { return int64(cap(a.c))*8 + int64(cap(a.c32))*4 + int64(cap(a.mbuf)) }
+// ShareRows takes the counts from r (see RowSharer): count(*) then does no
+// work per row, count(x) only counts the NULLs it skips.
+func (a *countAcc) ShareRows(r *Rows) {
+	if !a.lim.wide && a.ng == 0 {
+		a.cnt.share(r)
+	}
+}
 
-func (a *countAcc) Release() { a.c, a.c32, a.mbuf = nil, nil, nil }
+func (a *countAcc) Bytes() int64 { return int64(cap(a.c))*8 + a.cnt.bytes() + int64(cap(a.mbuf)) }
+
+func (a *countAcc) Release() {
+	a.c, a.mbuf = nil, nil
+	a.cnt.release()
+	a.ng = 0
+}

@@ -99,7 +99,7 @@ type intSumAcc struct {
 	lim   narrowing
 	s     []int64
 	ovf   []int64
-	cnt   []uint32
+	cnt   narrowCounts
 	st    []i128
 	gbuf  []uint32
 	vbuf  []uint64
@@ -152,7 +152,7 @@ func (a *intSumAcc) resize(n int) {
 		return
 	}
 	a.s = resizeZero(a.s, n)
-	a.cnt = resizeZero(a.cnt, n)
+	a.cnt.resize(n)
 	if a.ovf != nil {
 		a.ovf = resizeZero(a.ovf, n)
 	}
@@ -168,7 +168,8 @@ func (a *intSumAcc) widen() {
 	for g := range st {
 		st[g] = a.narrowAt(g)
 	}
-	a.st, a.s, a.cnt, a.ovf = st, nil, nil, nil
+	a.st, a.s, a.ovf = st, nil, nil
+	a.cnt = narrowCounts{}
 }
 
 // narrowAt is group g's state in the narrow layout.
@@ -178,7 +179,7 @@ func (a *intSumAcc) narrowAt(g int) i128 {
 	if a.ovf != nil {
 		hi += a.ovf[g]
 	}
-	return i128{lo: uint64(s), hi: hi, n: int64(a.cnt[g])}
+	return i128{lo: uint64(s), hi: hi, n: a.cnt.at(g)}
 }
 
 // at is group g's state in either layout.
@@ -232,6 +233,9 @@ func sumInts[T int8 | int16 | int32 | int64 | uint8 | uint16 | uint32 | uint64](
 	if err != nil {
 		return a.f.errorf("update: %v", err)
 	}
+	if !a.lim.wide {
+		a.cnt.skip(groups, m, len(a.s))
+	}
 	groups, v = dropNulls(groups, v, m, &a.gbuf, &a.vbuf)
 	v = v[:len(groups)]
 	if a.lim.wide {
@@ -254,7 +258,23 @@ func sumInts[T int8 | int16 | int32 | int64 | uint8 | uint16 | uint32 | uint64](
 		return nil
 	}
 	s := a.s
-	cnt := a.cnt[:len(s)]
+	if a.cnt.rows != nil {
+		// The shared rows count the values.
+		for i, g := range groups {
+			if int(g) >= len(s) {
+				return a.f.badGroup(g, len(s))
+			}
+			x := int64(v[i])
+			old := s[g]
+			sum := old + x
+			if (old^sum)&(x^sum) < 0 || (u64 && x < 0) {
+				a.carry(g, old, x, u64)
+			}
+			s[g] = sum
+		}
+		return nil
+	}
+	cnt := a.cnt.own[:len(s)]
 	for i, g := range groups {
 		if int(g) >= len(s) {
 			return a.f.badGroup(g, len(s))
@@ -269,6 +289,14 @@ func sumInts[T int8 | int16 | int32 | int64 | uint8 | uint16 | uint32 | uint64](
 		cnt[g]++
 	}
 	return nil
+}
+
+// ShareRows takes the accumulator's counts from r (see RowSharer); sums of
+// decimals, which keep the wide layout, count for themselves.
+func (a *intSumAcc) ShareRows(r *Rows) {
+	if !a.dec && !a.lim.wide && a.groups() == 0 {
+		a.cnt.share(r)
+	}
 }
 
 // addDecimals adds 128-bit values (and counts, when cnt is not nil; else one
@@ -397,12 +425,13 @@ func (a *intSumAcc) Final(mem memory.Allocator) (arrow.Array, error) {
 }
 
 func (a *intSumAcc) Bytes() int64 {
-	return int64(cap(a.st))*24 + int64(cap(a.s)+cap(a.ovf))*8 + int64(cap(a.cnt))*4 +
+	return int64(cap(a.st))*24 + int64(cap(a.s)+cap(a.ovf))*8 + a.cnt.bytes() +
 		int64(cap(a.gbuf))*4 + int64(cap(a.vbuf))*8 + int64(cap(a.mbuf))
 }
 
 func (a *intSumAcc) Release() {
-	a.st, a.s, a.ovf, a.cnt, a.gbuf, a.vbuf, a.mbuf = nil, nil, nil, nil, nil, nil, nil
+	a.st, a.s, a.ovf, a.gbuf, a.vbuf, a.mbuf = nil, nil, nil, nil, nil, nil
+	a.cnt.release()
 }
 
 // fsum is a compensated float sum: the total is s + c.
@@ -430,7 +459,7 @@ type floatSumAcc struct {
 	avg  bool
 	lim  narrowing
 	sc   []fpair
-	cnt  []uint32
+	cnt  narrowCounts
 	st   []fsum
 	gbuf []uint32
 	vbuf []uint64
@@ -457,7 +486,7 @@ func (a *floatSumAcc) resize(n int) {
 		return
 	}
 	a.sc = resizeZero(a.sc, n)
-	a.cnt = resizeZero(a.cnt, n)
+	a.cnt.resize(n)
 }
 
 // widen converts the narrow layout to the wide one, for good.
@@ -468,9 +497,10 @@ func (a *floatSumAcc) widen() {
 	a.lim.wide = true
 	st := make([]fsum, len(a.sc), cap(a.sc))
 	for g, p := range a.sc {
-		st[g] = fsum{s: p.s, c: p.c, n: int64(a.cnt[g])}
+		st[g] = fsum{s: p.s, c: p.c, n: a.cnt.at(g)}
 	}
-	a.st, a.sc, a.cnt = st, nil, nil
+	a.st, a.sc = st, nil
+	a.cnt = narrowCounts{}
 }
 
 // at is group g's state in either layout.
@@ -478,7 +508,7 @@ func (a *floatSumAcc) at(g int) fsum {
 	if a.lim.wide {
 		return a.st[g]
 	}
-	return fsum{s: a.sc[g].s, c: a.sc[g].c, n: int64(a.cnt[g])}
+	return fsum{s: a.sc[g].s, c: a.sc[g].c, n: a.cnt.at(g)}
 }
 
 func (a *floatSumAcc) groups() int {
@@ -492,6 +522,9 @@ func sumFloats[T float32 | float64](a *floatSumAcc, groups []uint32, col arrow.A
 	v, m, err := colValues[T](col, &a.mbuf)
 	if err != nil {
 		return a.f.errorf("update: %v", err)
+	}
+	if !a.lim.wide {
+		a.cnt.skip(groups, m, len(a.sc))
 	}
 	groups, v = dropNulls(groups, v, m, &a.gbuf, &a.vbuf)
 	v = v[:len(groups)]
@@ -512,7 +545,22 @@ func sumFloats[T float32 | float64](a *floatSumAcc, groups []uint32, col arrow.A
 		return nil
 	}
 	sc := a.sc
-	cnt := a.cnt[:len(sc)]
+	if a.cnt.rows != nil {
+		// The shared rows count the values.
+		for i, g := range groups {
+			if int(g) >= len(sc) {
+				return a.f.badGroup(g, len(sc))
+			}
+			e := &sc[g]
+			x := float64(v[i])
+			t := e.s + x
+			bp := t - e.s
+			e.c += (e.s - (t - bp)) + (x - bp)
+			e.s = t
+		}
+		return nil
+	}
+	cnt := a.cnt.own[:len(sc)]
 	for i, g := range groups {
 		if int(g) >= len(sc) {
 			return a.f.badGroup(g, len(sc))
@@ -526,6 +574,13 @@ func sumFloats[T float32 | float64](a *floatSumAcc, groups []uint32, col arrow.A
 		cnt[g]++
 	}
 	return nil
+}
+
+// ShareRows takes the accumulator's counts from r (see RowSharer).
+func (a *floatSumAcc) ShareRows(r *Rows) {
+	if !a.lim.wide && a.groups() == 0 {
+		a.cnt.share(r)
+	}
 }
 
 func (a *floatSumAcc) Merge(groups []uint32, n int, state []arrow.Array) error {
@@ -599,10 +654,11 @@ func (a *floatSumAcc) Final(mem memory.Allocator) (arrow.Array, error) {
 }
 
 func (a *floatSumAcc) Bytes() int64 {
-	return int64(cap(a.st))*24 + int64(cap(a.sc))*16 + int64(cap(a.cnt))*4 +
+	return int64(cap(a.st))*24 + int64(cap(a.sc))*16 + a.cnt.bytes() +
 		int64(cap(a.gbuf))*4 + int64(cap(a.vbuf))*8 + int64(cap(a.mbuf))
 }
 
 func (a *floatSumAcc) Release() {
-	a.st, a.sc, a.cnt, a.gbuf, a.vbuf, a.mbuf = nil, nil, nil, nil, nil, nil
+	a.st, a.sc, a.gbuf, a.vbuf, a.mbuf = nil, nil, nil, nil, nil
+	a.cnt.release()
 }

@@ -1,0 +1,126 @@
+package agg
+
+import (
+	"github.com/apache/arrow/go/v17/arrow/bitutil"
+)
+
+// Rows counts the rows of every group of one grouping once, for all the
+// accumulators that share it (see RowSharer). It is used by one goroutine at
+// a time, like the accumulators.
+type Rows struct {
+	lim narrowing
+	n32 []uint32 // while every count fits
+	n   []int64  // once a count might pass MaxUint32
+}
+
+// Add counts the rows of a batch: groups[i] is the group of row i and n the
+// number of groups after the batch (every id < n). Call it after passing the
+// batch to the sharing accumulators' Update.
+func (r *Rows) Add(groups []uint32, n int) {
+	if !r.lim.admit(len(groups)) && !r.lim.wide {
+		r.lim.wide = true
+		r.n = make([]int64, len(r.n32), cap(r.n32))
+		for g, x := range r.n32 {
+			r.n[g] = int64(x)
+		}
+		r.n32 = nil
+	}
+	if r.lim.wide {
+		r.n = resizeZero(r.n, n)
+		addRows(r.n, groups)
+		return
+	}
+	r.n32 = resizeZero(r.n32, n)
+	addRows(r.n32, groups)
+}
+
+func addRows[C uint32 | int64](c []C, groups []uint32) {
+	for _, g := range groups {
+		c[g]++
+	}
+}
+
+// At returns the rows counted for group g (0 for a group not seen).
+func (r *Rows) At(g int) int64 {
+	if r.lim.wide {
+		if g < len(r.n) {
+			return r.n[g]
+		}
+		return 0
+	}
+	if g < len(r.n32) {
+		return int64(r.n32[g])
+	}
+	return 0
+}
+
+// Bytes estimates the memory held.
+func (r *Rows) Bytes() int64 { return int64(cap(r.n32))*4 + int64(cap(r.n))*8 }
+
+// RowSharer is an Acc that can take its per-group count of non-NULL values
+// from Rows that the caller keeps once for all the accumulators of a
+// grouping, instead of counting every value in a state array of its own: a
+// grouping over many groups then touches one count per row rather than one
+// per accumulator. After ShareRows(r), called on an empty accumulator before
+// its first Update, the caller must add every batch it passes to Update to r
+// (Rows.Add, after the Updates); the accumulator counts only the NULL
+// arguments it skips. ShareRows on an accumulator that cannot share (it
+// already holds groups, or keeps a layout that counts for itself) does
+// nothing. Merge ends the sharing: the accumulator counts for itself from
+// then on.
+type RowSharer interface {
+	Acc
+	ShareRows(r *Rows)
+}
+
+// narrowCounts is the per-group count of an accumulator's narrow layout:
+// every value counted in own, or, when rows is set, the shared row counts
+// less the NULL arguments skipped (nulls, allocated at the first).
+type narrowCounts struct {
+	own   []uint32
+	rows  *Rows
+	nulls []uint32
+}
+
+// share starts taking counts from r.
+func (c *narrowCounts) share(r *Rows) { c.rows, c.own = r, nil }
+
+func (c *narrowCounts) resize(n int) {
+	if c.rows == nil {
+		c.own = resizeZero(c.own, n)
+	} else if c.nulls != nil {
+		c.nulls = resizeZero(c.nulls, n)
+	}
+}
+
+// at returns group g's count.
+func (c *narrowCounts) at(g int) int64 {
+	if c.rows == nil {
+		return int64(c.own[g])
+	}
+	n := c.rows.At(g)
+	if c.nulls != nil {
+		n -= int64(c.nulls[g])
+	}
+	return n
+}
+
+// skip counts the rows whose argument is NULL (m's unset bits) when sharing;
+// n is the number of groups.
+func (c *narrowCounts) skip(groups []uint32, m mask, n int) {
+	if c.rows == nil || m.bits == nil {
+		return
+	}
+	for i, g := range groups {
+		if !bitutil.BitIsSet(m.bits, m.off+i) && int(g) < n {
+			if c.nulls == nil {
+				c.nulls = make([]uint32, n)
+			}
+			c.nulls[g]++
+		}
+	}
+}
+
+func (c *narrowCounts) bytes() int64 { return int64(cap(c.own)+cap(c.nulls)) * 4 }
+
+func (c *narrowCounts) release() { c.own, c.nulls = nil, nil }

@@ -1,0 +1,160 @@
+package agg
+
+import (
+	"math"
+	"math/rand/v2"
+	"testing"
+
+	"github.com/apache/arrow/go/v17/arrow"
+	"github.com/apache/arrow/go/v17/arrow/array"
+	"github.com/apache/arrow/go/v17/arrow/memory"
+	"github.com/stretchr/testify/require"
+
+	"github.com/dfq/dfq/engine/recycle"
+)
+
+// sharedCounts returns the counts of a RowSharer's narrow layout (nil when
+// the accumulator has none).
+func sharedCounts(acc Acc) (*narrowCounts, *narrowing) {
+	switch a := acc.(type) {
+	case *intSumAcc:
+		return &a.cnt, &a.lim
+	case *floatSumAcc:
+		return &a.cnt, &a.lim
+	case *countAcc:
+		return &a.cnt, &a.lim
+	}
+	return nil, nil
+}
+
+// TestRowSharing: an accumulator that takes its counts from shared Rows
+// gives the same states and results as one that counts for itself, with
+// NULLs, groups that only ever see NULLs, new groups in later batches, a
+// switch to the wide layout mid-way and a Merge after sharing; while it
+// shares, it keeps no count per value.
+func TestRowSharing(t *testing.T) {
+	mem := memory.NewCheckedAllocator(recycle.New(recycle.Options{Poison: true}))
+	defer mem.AssertSize(t, 0)
+	i32 := arrow.PrimitiveTypes.Int32
+	funcs := []struct {
+		name string
+		typ  arrow.DataType
+	}{
+		{"sum", i32}, {"sum", i64}, {"avg", i32}, {"sum", f64}, {"avg", f64},
+		{"count", i64}, {"count_star", nil},
+	}
+	cases := []struct {
+		name  string
+		nulls bool
+		widen int  // batch before which counts are made to look near MaxUint32 (-1: never)
+		merge bool // merge another accumulator's state in at the end
+	}{
+		{"no NULLs", false, -1, false},
+		{"NULLs", true, -1, false},
+		{"widened mid-way", true, 2, false},
+		{"merged", true, -1, true},
+	}
+	for _, fc := range funcs {
+		for _, tc := range cases {
+			t.Run(fc.name+"/"+tc.name, func(t *testing.T) {
+				var args []arrow.DataType
+				if fc.typ != nil {
+					args = []arrow.DataType{fc.typ}
+				}
+				f, err := New(Spec{Func: fc.name}, args)
+				require.NoError(t, err)
+				own, shared := f.NewAcc(mem), f.NewAcc(mem)
+				defer own.Release()
+				defer shared.Release()
+				rows := &Rows{}
+				shared.(RowSharer).ShareRows(rows)
+				cnt, lim := sharedCounts(shared)
+				require.NotNil(t, cnt.rows, "sharing")
+				rng := rand.New(rand.NewPCG(7, uint64(len(tc.name))))
+				groups := 0
+				for batch := range 4 {
+					if batch == tc.widen {
+						lim.rows = math.MaxUint32 - 3
+					}
+					// Group 0 only ever sees NULLs (when there are any);
+					// each batch brings new groups.
+					groups += 3
+					n := 40 + batch
+					ids := make([]uint32, n)
+					var cols []arrow.Array
+					if fc.typ != nil {
+						b := array.NewBuilder(mem, fc.typ)
+						for i := range ids {
+							ids[i] = uint32(rng.IntN(groups))
+							if tc.nulls && (ids[i] == 0 || rng.IntN(4) == 0) {
+								b.AppendNull()
+								continue
+							}
+							x := rng.IntN(1000) - 500
+							switch b := b.(type) {
+							case *array.Int32Builder:
+								b.Append(int32(x))
+							case *array.Int64Builder:
+								b.Append(int64(x) << 40)
+							case *array.Float64Builder:
+								b.Append(float64(x) / 7)
+							}
+						}
+						cols = []arrow.Array{b.NewArray()}
+						b.Release()
+					} else {
+						for i := range ids {
+							ids[i] = uint32(rng.IntN(groups))
+						}
+					}
+					require.NoError(t, own.Update(ids, groups, cols))
+					require.NoError(t, shared.Update(ids, groups, cols))
+					rows.Add(ids, groups)
+					releaseAll(cols)
+					if !lim.wide {
+						require.Nil(t, cnt.own, "no count per value while sharing")
+					}
+				}
+				require.Equal(t, tc.widen >= 0, lim.wide)
+				if tc.merge {
+					other := f.NewAcc(mem)
+					defer other.Release()
+					ids := []uint32{0, 1, 2}
+					var cols []arrow.Array
+					if fc.typ != nil {
+						cols = []arrow.Array{fromJSON(t, mem, fc.typ, `[3, null, 5]`)}
+					}
+					require.NoError(t, other.Update(ids, 3, cols))
+					releaseAll(cols)
+					mergeInto(t, mem, f, other, own, nil, groups)
+					mergeInto(t, mem, f, other, shared, nil, groups)
+				}
+				wantState, err := own.State(mem)
+				require.NoError(t, err)
+				defer releaseAll(wantState)
+				gotState, err := shared.State(mem)
+				require.NoError(t, err)
+				defer releaseAll(gotState)
+				require.Len(t, gotState, len(wantState))
+				for i := range wantState {
+					requireCells(t, cells(wantState[i]), cells(gotState[i]), "state column %d", i)
+				}
+				requireCells(t, final(t, mem, own), final(t, mem, shared))
+			})
+		}
+	}
+}
+
+// TestRowsWiden: Rows switch to int64 counts before one could pass
+// MaxUint32, keeping the counts so far.
+func TestRowsWiden(t *testing.T) {
+	r := &Rows{}
+	r.Add([]uint32{0, 1, 1}, 3)
+	require.False(t, r.lim.wide)
+	r.lim.rows = math.MaxUint32 - 2
+	r.Add([]uint32{2, 1, 1}, 3)
+	require.True(t, r.lim.wide)
+	require.Equal(t, []int64{1, 4, 1}, []int64{r.At(0), r.At(1), r.At(2)})
+	require.Zero(t, r.At(3), "a group not seen")
+	require.Equal(t, int64(3*8), r.Bytes())
+}
