@@ -27,8 +27,9 @@ same rows as seq (a mismatch stops the benchmark: exit status 1, no numbers). Th
 names the data as table x. For each query and configuration it reports the median, min
 and max wall time of --runs runs after --warmup runs (from the file to the materialised
 result), speedup over seq, parallel efficiency (speedup / workers), input rows per
-second and peak memory (RSS high-water mark of dfq plus, for procs, its workers, reset
-before each run); and, apart, the cold-start cost of a new procs pool. The measured runs
+second and peak memory (RSS high-water mark of dfq plus, for procs, its workers, over
+one more untimed run that starts from a heap returned to the OS); and, apart, the
+cold-start cost of a new procs pool. The measured runs
 of a query interleave the configurations (seq, threads, procs, seq, ...), so that load
 from elsewhere on the machine falls on all of them alike.`,
 	examples: []string{

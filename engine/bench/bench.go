@@ -70,7 +70,8 @@ type Progress struct {
 	Mode        engine.Mode
 	Workers     int
 	// Phase is "cold-start" (first query on a new procs pool), "check"
-	// (warm-up runs; the first one's result is checked) or "run" (measured).
+	// (warm-up runs; the first one's result is checked), "run" (measured)
+	// or "memory" (one untimed run per configuration for its peak memory).
 	Phase string
 	Run   int // 1-based run within the phase
 	Runs  int
@@ -143,10 +144,10 @@ type Measurement struct {
 	Efficiency float64 `json:"efficiency"`
 	// RowsPerSec is input rows / median.
 	RowsPerSec float64 `json:"rows_per_s"`
-	// PeakRSS is the largest peak memory of the measured runs (see
-	// Report.Memory), in bytes, with its parts: the parent process and the
-	// sum over worker processes. -1 when not measured. PeakRSSRuns has each
-	// run's total.
+	// PeakRSS is the peak memory of one more run after the measured ones,
+	// untimed (see Report.Memory), in bytes, with its parts: the parent
+	// process and the sum over worker processes. -1 when not measured.
+	// PeakRSSRuns has that run's total.
 	PeakRSS        int64   `json:"peak_rss_bytes"`
 	PeakRSSParent  int64   `json:"peak_rss_parent_bytes"`
 	PeakRSSWorkers int64   `json:"peak_rss_workers_bytes"`
@@ -325,6 +326,9 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	defer r.close()
 	configs := cfg.configs()
 	r.steps = len(cfg.Queries) * len(configs) * (cfg.Warmup + cfg.Runs)
+	if memSupported {
+		r.steps += len(cfg.Queries) * len(configs)
+	}
 	if slices.Contains(cfg.Modes, engine.Procs) {
 		r.steps += 2 * len(cfg.Workers)
 		for _, w := range cfg.Workers {
@@ -569,38 +573,73 @@ func (r *runner) measure(ctx context.Context, q Query, configs []config) ([]Meas
 		}
 		ms[i].Median, ms[i].Min, ms[i].Max = summarize(ms[i].Times)
 	}
+	if memSupported {
+		for i, c := range configs {
+			r.progress(q.Name, c, "memory", 1, 1)
+			if err := r.measureMemory(ctx, q, c, opts[i], &ms[i]); err != nil {
+				return nil, err
+			}
+		}
+	}
 	return ms, nil
 }
 
 // measureRun times one run of q on c and adds it to m.
 func (r *runner) measureRun(ctx context.Context, q Query, c config, o engine.Options, run int, m *Measurement) error {
-	want := r.checkedRows[q.Name]
-	pids, peakOK := r.memPids(c)
 	tbl, d, err := r.once(ctx, q, o)
 	if err != nil {
 		return err
 	}
-	if peakOK {
-		if peaks, err := readPeak(pids); err == nil {
-			var workers int64
-			for _, p := range peaks[1:] {
-				workers += p
-			}
-			total := peaks[0] + workers
-			m.PeakRSSRuns = append(m.PeakRSSRuns, total)
-			if total > m.PeakRSS {
-				m.PeakRSS, m.PeakRSSParent, m.PeakRSSWorkers = total, peaks[0], workers
-			}
-		}
-	}
 	n := tbl.NumRows()
 	tbl.Release()
-	if n != want {
-		return &MismatchError{Query: q.Name, Mode: c.mode, Workers: c.workers, Reference: "its checked run",
-			Detail: fmt.Sprintf("measured run %d returned %d rows, the checked run %d", run+1, n, want)}
+	if err := r.checkRows(q, c, n, fmt.Sprintf("measured run %d", run+1)); err != nil {
+		return err
 	}
 	m.Times = append(m.Times, d.Seconds())
 	m.ResultRows = n
+	return nil
+}
+
+// measureMemory runs q on c once more, untimed, from a heap returned to the
+// OS and a reset RSS high-water mark, and records its peak memory in m. The
+// timed runs do not pay for that reset: regrowing the heap is page faults,
+// more of them (and contended) on the parallel executors.
+func (r *runner) measureMemory(ctx context.Context, q Query, c config, o engine.Options, m *Measurement) error {
+	pids, ok := r.memPids(c)
+	if !ok {
+		return nil
+	}
+	tbl, _, err := r.once(ctx, q, o)
+	if err != nil {
+		return err
+	}
+	n := tbl.NumRows()
+	tbl.Release()
+	if err := r.checkRows(q, c, n, "the memory run"); err != nil {
+		return err
+	}
+	peaks, err := readPeak(pids)
+	if err != nil {
+		return nil
+	}
+	var workers int64
+	for _, p := range peaks[1:] {
+		workers += p
+	}
+	total := peaks[0] + workers
+	m.PeakRSSRuns = append(m.PeakRSSRuns, total)
+	if total > m.PeakRSS {
+		m.PeakRSS, m.PeakRSSParent, m.PeakRSSWorkers = total, peaks[0], workers
+	}
+	return nil
+}
+
+// checkRows compares the rows a run of q on c returned with its checked run.
+func (r *runner) checkRows(q Query, c config, n int64, what string) error {
+	if want := r.checkedRows[q.Name]; n != want {
+		return &MismatchError{Query: q.Name, Mode: c.mode, Workers: c.workers, Reference: "its checked run",
+			Detail: fmt.Sprintf("%s returned %d rows, the checked run %d", what, n, want)}
+	}
 	return nil
 }
 

@@ -13,16 +13,17 @@ import (
 const memSupported = true
 
 // memMethod describes what Measurement.PeakRSS means on this system.
-const memMethod = "peak resident set size of one run: before each measured run the benchmark " +
-	"runs the Go garbage collector, returns freed memory to the OS and resets the kernel's RSS " +
-	"high-water mark (VmHWM, via /proc/PID/clear_refs) of itself and of the procs executor's worker " +
-	"processes; after the run it reads VmHWM back. The number is the parent's peak plus, for procs, " +
-	"the sum of every worker's peak (an upper bound of their simultaneous total). Workers are started " +
-	"afresh for each query, so a worker's peak covers that query's runs only, including Go heap it " +
-	"kept from the query's earlier runs. Reported: the largest over the measured runs."
+const memMethod = "peak resident set size of one more run of each configuration after its measured " +
+	"runs, untimed: before it the benchmark runs the Go garbage collector, returns freed memory to the " +
+	"OS and resets the kernel's RSS high-water mark (VmHWM, via /proc/PID/clear_refs) of itself and of " +
+	"the procs executor's worker processes; after it, it reads VmHWM back. The number is the parent's " +
+	"peak plus, for procs, the sum of every worker's peak (an upper bound of their simultaneous total). " +
+	"Workers are started afresh for each query, so a worker's peak covers that query's runs only, " +
+	"including Go heap it kept from the query's earlier runs. The timed runs start from the heap the " +
+	"previous run left, as in a process that runs queries one after another."
 
 // memShort is memMethod in one line.
-const memShort = "kernel RSS high-water mark (VmHWM) of dfq plus, for procs, its workers, reset before each run; the largest over the runs"
+const memShort = "kernel RSS high-water mark (VmHWM) of dfq plus, for procs, its workers, over one more untimed run after a reset"
 
 // resetPeak resets the RSS high-water mark of the processes pids (0 is this
 // process) to their current RSS.
