@@ -80,15 +80,30 @@ func (h *Hasher) column(j int, a arrow.Array, w []uint64) error {
 		if err != nil {
 			return err
 		}
-		for i := range w {
-			if d.IsNull(i) {
-				continue
-			}
-			code := d.GetValueIndex(i)
-			if code < 0 || code >= len(hs) {
-				return fmt.Errorf("group: key column %d row %d: dictionary index %d out of range [0, %d)", j, i, code, len(hs))
-			}
-			w[i] = hs[code]
+		valid, off := validity(a)
+		row, code := -1, int64(0)
+		switch x := d.Indices().(type) {
+		case *array.Int32:
+			row, code = dictWords(x.Int32Values(), valid, off, hs, w)
+		case *array.Int8:
+			row, code = dictWords(x.Int8Values(), valid, off, hs, w)
+		case *array.Int16:
+			row, code = dictWords(x.Int16Values(), valid, off, hs, w)
+		case *array.Int64:
+			row, code = dictWords(x.Int64Values(), valid, off, hs, w)
+		case *array.Uint8:
+			row, code = dictWords(x.Uint8Values(), valid, off, hs, w)
+		case *array.Uint16:
+			row, code = dictWords(x.Uint16Values(), valid, off, hs, w)
+		case *array.Uint32:
+			row, code = dictWords(x.Uint32Values(), valid, off, hs, w)
+		case *array.Uint64:
+			row, code = dictWords(x.Uint64Values(), valid, off, hs, w)
+		default:
+			return fmt.Errorf("group: key column %d: unexpected dictionary indices %T", j, d.Indices())
+		}
+		if row >= 0 {
+			return fmt.Errorf("group: key column %d row %d: dictionary index %d out of range [0, %d)", j, row, code, len(hs))
 		}
 		return nil
 	}
@@ -116,6 +131,22 @@ func (h *Hasher) column(j int, a arrow.Array, w []uint64) error {
 		return fmt.Errorf("group: key column %d: %w", j, err)
 	}
 	return nil
+}
+
+// dictWords writes the hash of each valid row's dictionary entry to w; it
+// returns the first row whose code is out of range and that code, or -1.
+func dictWords[I integer](codes []I, valid []byte, off int, hs, w []uint64) (int, int64) {
+	codes = codes[:len(w)]
+	for i, code := range codes {
+		if valid != nil && !bitutil.BitIsSet(valid, off+i) {
+			continue
+		}
+		if uint64(code) >= uint64(len(hs)) {
+			return i, int64(code)
+		}
+		w[i] = hs[code]
+	}
+	return -1, 0
 }
 
 // dictHashes returns the hashes of a dictionary's entries (NULL entries hash
