@@ -1,6 +1,7 @@
 package group
 
 import (
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"strconv"
@@ -320,27 +321,40 @@ func TestMultiKey(t *testing.T) {
 		{"one_row", []arrow.DataType{str, i64}, []string{`["z"]`, `[null]`}, nil},
 		{"all_null", []arrow.DataType{str, i64}, []string{`[null, null]`, `[null, null]`}, []bool{true}},
 	}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			var plain, mixed []arrow.Array
-			for j, s := range tc.cols {
-				a := fromJSON(t, mem, tc.types[j], s)
-				plain = append(plain, a)
-				if j < len(tc.dict) && tc.dict[j] {
-					mixed = append(mixed, toDict(t, mem, a, rng, j%2 == 0))
-				} else {
-					a.Retain()
-					mixed = append(mixed, a)
-				}
-			}
-			defer releaseAll([][]arrow.Array{plain, mixed})
-			tp := checkAgainstRef(t, mem, tc.types, [][]arrow.Array{plain, plain})
-			defer tp.Release()
-			tm := checkAgainstRef(t, mem, tc.types, [][]arrow.Array{mixed, plain, mixed})
-			defer tm.Release()
-			require.Equal(t, groupHashes(tp), groupHashes(tm))
-		})
+	// Keys gathers all key columns in one pass when they are small enough,
+	// else one column at a time: both ways.
+	defer func(v int) { gatherAllBytes = v }(gatherAllBytes)
+	for _, gather := range []int{gatherAllBytes, 0} {
+		gatherAllBytes = gather
+		for _, tc := range tests {
+			t.Run(fmt.Sprintf("%s/gather=%d", tc.name, gather), func(t *testing.T) {
+				testMultiKey(t, mem, rng, tc.types, tc.cols, tc.dict)
+			})
+		}
 	}
+}
+
+// testMultiKey checks a table over key columns of the given types (JSON
+// per column, dict saying which to dictionary-encode) against the reference,
+// plain and dictionary batches alike.
+func testMultiKey(t *testing.T, mem memory.Allocator, rng *rand.Rand, types []arrow.DataType, cols []string, dict []bool) {
+	var plain, mixed []arrow.Array
+	for j, s := range cols {
+		a := fromJSON(t, mem, types[j], s)
+		plain = append(plain, a)
+		if j < len(dict) && dict[j] {
+			mixed = append(mixed, toDict(t, mem, a, rng, j%2 == 0))
+		} else {
+			a.Retain()
+			mixed = append(mixed, a)
+		}
+	}
+	defer releaseAll([][]arrow.Array{plain, mixed})
+	tp := checkAgainstRef(t, mem, types, [][]arrow.Array{plain, plain})
+	defer tp.Release()
+	tm := checkAgainstRef(t, mem, types, [][]arrow.Array{mixed, plain, mixed})
+	defer tm.Release()
+	require.Equal(t, groupHashes(tp), groupHashes(tm))
 }
 
 func TestDictionaryIndexTypes(t *testing.T) {

@@ -25,8 +25,24 @@ func (t *Table) Keys(mem memory.Allocator) ([]arrow.Array, error) {
 		mem = memory.DefaultAllocator
 	}
 	out := make([]arrow.Array, 0, len(t.cols))
+	// Several key columns live interleaved in the key store: gathering them
+	// together reads it once instead of once per column, when their words
+	// together take at most gatherAllBytes.
+	var all [][]uint64
+	if t.mode == modeMulti && t.w*t.n*8 <= gatherAllBytes {
+		all = make([][]uint64, t.w)
+		for j := range all {
+			all[j] = alloc[uint64](mem, t.n)
+		}
+		defer func() {
+			for _, w := range all {
+				freeWords(mem, w)
+			}
+		}()
+		t.gatherAll(all)
+	}
 	for j := range t.cols {
-		a, err := t.keyColumn(mem, j)
+		a, err := t.keyColumn(mem, j, all)
 		if err != nil {
 			for _, a := range out {
 				a.Release()
@@ -38,7 +54,28 @@ func (t *Table) Keys(mem memory.Allocator) ([]arrow.Array, error) {
 	return out, nil
 }
 
-func (t *Table) keyColumn(mem memory.Allocator, j int) (arrow.Array, error) {
+// gatherAllBytes bounds the words Keys gathers for all key columns at once
+// (a variable for tests).
+var gatherAllBytes = 64 << 20
+
+// gatherAll writes word k of every group's key (a column's value or NULL
+// bits) to all[k], in one pass over the key store (modeMulti).
+func (t *Table) gatherAll(all [][]uint64) {
+	st := t.keys.w
+	g := 0
+	for _, ch := range t.keys.chunks {
+		for o := 0; o+st <= len(ch) && g < t.n; o += st {
+			for k, w := range ch[o : o+st] {
+				all[k][g] = w
+			}
+			g++
+		}
+	}
+}
+
+// keyColumn builds key column j; all, when not nil, holds every key word as
+// gatherAll wrote them (and is modified).
+func (t *Table) keyColumn(mem memory.Allocator, j int, all [][]uint64) (arrow.Array, error) {
 	c := &t.cols[j]
 	n := t.n
 	var bufs []*memory.Buffer
@@ -51,9 +88,14 @@ func (t *Table) keyColumn(mem memory.Allocator, j int) (arrow.Array, error) {
 	}()
 	// One pass gathers the column's words (0 for NULL) and its validity;
 	// the typed passes below read them sequentially.
-	words := alloc[uint64](mem, n)
-	defer freeWords(mem, words)
-	valid, nulls := t.gatherColumn(j, words, mem)
+	var words []uint64
+	if all != nil {
+		words = all[j]
+	} else {
+		words = alloc[uint64](mem, n)
+		defer freeWords(mem, words)
+	}
+	valid, nulls := t.gatherColumn(j, words, all, mem)
 	bufs = append(bufs, valid)
 	switch c.kind {
 	case kindBytes, kindDecimal:
@@ -133,8 +175,9 @@ func (t *Table) keyColumn(mem memory.Allocator, j int) (arrow.Array, error) {
 
 // gatherColumn writes key column j's word of every group to words (0 where
 // the key is NULL) and returns its validity bitmap, allocated from mem, and
-// NULL count; the bitmap is nil when no key is NULL.
-func (t *Table) gatherColumn(j int, words []uint64, mem memory.Allocator) (*memory.Buffer, int) {
+// NULL count; the bitmap is nil when no key is NULL. When all is not nil
+// (see gatherAll), words is all[j] and the NULL bits are read from all.
+func (t *Table) gatherColumn(j int, words []uint64, all [][]uint64, mem memory.Allocator) (*memory.Buffer, int) {
 	v := t.view(j)
 	var valid *memory.Buffer
 	var vb []byte
@@ -154,6 +197,13 @@ func (t *Table) gatherColumn(j int, words []uint64, mem memory.Allocator) (*memo
 	case v.ident:
 		for g := range words {
 			words[g] = uint64(g)
+		}
+	case all != nil:
+		// The words are in place; the NULL bits too.
+		for g, b := range all[v.nullOff][:len(words)] {
+			if b&v.nullMask != 0 {
+				setNull(g)
+			}
 		}
 	default:
 		// Strided reads of the key store's chunks.
