@@ -553,7 +553,13 @@ func (a Aggregate) Final(ctx context.Context, in *arrow.Schema, parts []arrow.Re
 		// One partial's states: its keys are already distinct.
 		return a.finalOne(ctx, b, live[0], accs, mem)
 	}
-	t.Reserve(finalGroups(live, nk))
+	est := finalGroups(live, nk)
+	t.Reserve(est)
+	for _, acc := range accs {
+		if r, ok := acc.(agg.Reserver); ok {
+			r.Reserve(est)
+		}
+	}
 	var ids []uint32
 	for _, whole := range live {
 		// Large partials are merged a slice at a time, so that a cancelled

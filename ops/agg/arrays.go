@@ -462,3 +462,14 @@ func listElems(a arrow.Array, groups []uint32, gbuf *[]uint32, kbuf *[]byte) (ar
 	eg, km := expandGroups(groups, offs, lm, cm, gbuf, kbuf)
 	return sub, eg, km, nil
 }
+
+// reserveCap returns s with capacity for at least n elements, its content
+// kept.
+func reserveCap[T any](s []T, n int) []T {
+	if n <= cap(s) {
+		return s
+	}
+	grown := make([]T, len(s), n)
+	copy(grown, s)
+	return grown
+}

@@ -29,6 +29,7 @@ type countAcc struct {
 	lim  narrowing
 	cnt  narrowCounts
 	ng   int // groups, in the narrow layout
+	res  int // groups reserved (see Reserve)
 	c    []int64
 	mbuf []byte
 }
@@ -92,7 +93,7 @@ func (a *countAcc) widen() {
 		return
 	}
 	a.lim.wide = true
-	a.c = make([]int64, a.ng)
+	a.c = make([]int64, a.ng, max(a.ng, a.res))
 	for g := range a.c {
 		a.c[g] = a.cnt.at(g)
 	}
@@ -145,6 +146,16 @@ func (a *countAcc) Final(mem memory.Allocator) (arrow.Array, error) {
 		o.vals[g] = a.cnt.at(g)
 	}
 	return o.array(arrow.PrimitiveTypes.Int64), nil
+}
+
+// Reserve makes room for n groups (see Reserver).
+func (a *countAcc) Reserve(n int) {
+	a.res = max(a.res, n)
+	if a.lim.wide {
+		a.c = reserveCap(a.c, n)
+	} else if a.cnt.rows == nil {
+		a.cnt.own = reserveCap(a.cnt.own, n)
+	}
 }
 
 // ShareRows takes the counts from r (see RowSharer): count(*) then does no

@@ -124,3 +124,12 @@ func (c *narrowCounts) skip(groups []uint32, m mask, n int) {
 func (c *narrowCounts) bytes() int64 { return int64(cap(c.own)+cap(c.nulls)) * 4 }
 
 func (c *narrowCounts) release() { c.own, c.nulls = nil, nil }
+
+// Reserver is an Acc that can make room for n groups up front, so that
+// growing to them copies nothing. It is a hint: a caller that knows about
+// how many groups it will make (a merge of partial results) calls it before
+// the first Update or Merge.
+type Reserver interface {
+	Acc
+	Reserve(n int)
+}

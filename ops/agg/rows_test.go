@@ -1,8 +1,10 @@
 package agg
 
 import (
+	"fmt"
 	"math"
 	"math/rand/v2"
+	"strings"
 	"testing"
 
 	"github.com/apache/arrow/go/v17/arrow"
@@ -157,4 +159,119 @@ func TestRowsWiden(t *testing.T) {
 	require.Equal(t, []int64{1, 4, 1}, []int64{r.At(0), r.At(1), r.At(2)})
 	require.Zero(t, r.At(3), "a group not seen")
 	require.Equal(t, int64(3*8), r.Bytes())
+}
+
+// TestReserve: an accumulator that reserved room for its groups grows to
+// them, by Update and then Merge (which switches to the wide layout),
+// without reallocating its state, and gives the same results as one that
+// did not reserve.
+func TestReserve(t *testing.T) {
+	mem := memory.NewCheckedAllocator(recycle.New(recycle.Options{Poison: true}))
+	defer mem.AssertSize(t, 0)
+	const n = 1000
+	// state returns the first element's address of the accumulator's
+	// current state array.
+	state := func(acc Acc) any {
+		switch a := acc.(type) {
+		case *intSumAcc:
+			if a.lim.wide {
+				return &a.st[0]
+			}
+			return &a.s[0]
+		case *floatSumAcc:
+			if a.lim.wide {
+				return &a.st[0]
+			}
+			return &a.sc[0]
+		case *countAcc:
+			if a.lim.wide {
+				return &a.c[0]
+			}
+			return &a.cnt.own[0]
+		}
+		return nil
+	}
+	for _, tc := range []struct {
+		name string
+		typ  arrow.DataType
+	}{{"sum", i64}, {"avg", i64}, {"sum", f64}, {"count", i64}, {"count_star", nil}} {
+		t.Run(tc.name+"/"+fmt.Sprint(tc.typ), func(t *testing.T) {
+			var args []arrow.DataType
+			if tc.typ != nil {
+				args = []arrow.DataType{tc.typ}
+			}
+			f, err := New(Spec{Func: tc.name}, args)
+			require.NoError(t, err)
+			plain, reserved := f.NewAcc(mem), f.NewAcc(mem)
+			defer plain.Release()
+			defer reserved.Release()
+			reserved.(Reserver).Reserve(n)
+			var first any
+			for lo := 0; lo < n; lo += 100 {
+				ids := make([]uint32, 100)
+				for i := range ids {
+					ids[i] = uint32(lo + i)
+				}
+				var cols []arrow.Array
+				if tc.typ != nil {
+					cols = []arrow.Array{fromJSON(t, mem, tc.typ, repeatJSON("2, null", 50))}
+				}
+				require.NoError(t, plain.Update(ids, lo+100, cols))
+				require.NoError(t, reserved.Update(ids, lo+100, cols))
+				releaseAll(cols)
+				if first == nil {
+					first = state(reserved)
+				}
+				require.Same(t, first, state(reserved), "no reallocation at %d groups", lo+100)
+			}
+			// A Merge switches to the wide layout, inheriting the room.
+			other := f.NewAcc(mem)
+			defer other.Release()
+			ids := make([]uint32, n)
+			for i := range ids {
+				ids[i] = uint32(i)
+			}
+			var cols []arrow.Array
+			if tc.typ != nil {
+				cols = []arrow.Array{fromJSON(t, mem, tc.typ, repeatJSON("3", n))}
+			}
+			require.NoError(t, other.Update(ids, n, cols))
+			releaseAll(cols)
+			mergeInto(t, mem, f, other, plain, nil, n)
+			mergeInto(t, mem, f, other, reserved, nil, n)
+			wide := state(reserved)
+			require.Equal(t, n, reflectCap(reserved), "the wide layout kept the reserved room")
+			mergeInto(t, mem, f, other, plain, nil, n)
+			mergeInto(t, mem, f, other, reserved, nil, n)
+			require.Same(t, wide, state(reserved))
+			requireCells(t, final(t, mem, plain), final(t, mem, reserved))
+		})
+	}
+}
+
+// repeatJSON returns a JSON array of k copies of items.
+func repeatJSON(items string, k int) string {
+	return "[" + strings.TrimSuffix(strings.Repeat(items+", ", k), ", ") + "]"
+}
+
+// reflectCap returns the capacity of an accumulator's current state array.
+func reflectCap(acc Acc) int {
+	switch a := acc.(type) {
+	case *intSumAcc:
+		if a.lim.wide {
+			return cap(a.st)
+		}
+		return cap(a.s)
+	case *floatSumAcc:
+		if a.lim.wide {
+			return cap(a.st)
+		}
+		return cap(a.sc)
+	case *countAcc:
+		if a.lim.wide {
+			return cap(a.c)
+		}
+		return cap(a.cnt.own)
+	}
+	return -1
 }

@@ -291,6 +291,21 @@ func sumInts[T int8 | int16 | int32 | int64 | uint8 | uint16 | uint32 | uint64](
 	return nil
 }
 
+// Reserve makes room for n groups (see Reserver).
+func (a *intSumAcc) Reserve(n int) {
+	if a.lim.wide {
+		a.st = reserveCap(a.st, n)
+		return
+	}
+	a.s = reserveCap(a.s, n)
+	if a.cnt.rows == nil {
+		a.cnt.own = reserveCap(a.cnt.own, n)
+	}
+	if a.ovf != nil {
+		a.ovf = reserveCap(a.ovf, n)
+	}
+}
+
 // ShareRows takes the accumulator's counts from r (see RowSharer); sums of
 // decimals, which keep the wide layout, count for themselves.
 func (a *intSumAcc) ShareRows(r *Rows) {
@@ -574,6 +589,18 @@ func sumFloats[T float32 | float64](a *floatSumAcc, groups []uint32, col arrow.A
 		cnt[g]++
 	}
 	return nil
+}
+
+// Reserve makes room for n groups (see Reserver).
+func (a *floatSumAcc) Reserve(n int) {
+	if a.lim.wide {
+		a.st = reserveCap(a.st, n)
+		return
+	}
+	a.sc = reserveCap(a.sc, n)
+	if a.cnt.rows == nil {
+		a.cnt.own = reserveCap(a.cnt.own, n)
+	}
 }
 
 // ShareRows takes the accumulator's counts from r (see RowSharer).
