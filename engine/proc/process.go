@@ -97,6 +97,7 @@ func (p *Pool) startProcess(ctx context.Context, id int) (pr *process, err error
 	if err != nil {
 		return nil, err
 	}
+	growPipe(outR)
 	errR, errW, err := pipe()
 	if err != nil {
 		return nil, err

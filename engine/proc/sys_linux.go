@@ -31,3 +31,21 @@ func redirectStdout() (*os.File, error) {
 	}
 	return os.NewFile(uintptr(fd), "dfq-protocol"), nil
 }
+
+// pipeSize is the capacity asked for the pipe that carries a worker's
+// results: 16 times Linux's default of 64 KiB and, by default, the most an
+// unprivileged process may ask for (/proc/sys/fs/pipe-max-size).
+const pipeSize = 1 << 20
+
+// growPipe asks for a larger capacity of the pipe f reads from, so that a
+// worker sending a large partial result (hundreds of megabytes for h2o q10)
+// blocks and wakes the parent a sixteenth as often. It is best effort: a
+// refusal (a lower limit, or the user's pipe quota) keeps the default.
+func growPipe(f *os.File) {
+	const fSetPipeSz = 1031 // F_SETPIPE_SZ
+	if rc, err := f.SyscallConn(); err == nil {
+		rc.Control(func(fd uintptr) {
+			syscall.Syscall(syscall.SYS_FCNTL, fd, fSetPipeSz, pipeSize)
+		})
+	}
+}
