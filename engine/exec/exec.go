@@ -29,7 +29,7 @@ type Config struct {
 	Workers int
 	// BatchSize is the number of rows per record read (0: default).
 	BatchSize int
-	// Mem allocates all Arrow memory; nil uses the Go allocator.
+	// Mem allocates all Arrow memory; nil uses recycle.Default.
 	Mem memory.Allocator
 	// Leaf, when set, runs the first stage over file splits (the process
 	// executor); nil runs it in this process.

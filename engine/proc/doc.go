@@ -12,7 +12,10 @@
 // queue is empty. So a worker that ran ten splits of a GROUP BY ships one
 // table of partial states, not ten, and the parent merges one per worker.
 // Otherwise (filters, projections, LIMIT) each task's rows come back with its
-// answer. The byte protocol is in package wire.
+// answer. A worker has two tasks in flight (one running, one queued) while
+// the queue holds a split for every worker, then one. Workers read their
+// pipe through the Go runtime's poller, and results come back through a
+// 1 MiB pipe on Linux. The byte protocol is in package wire.
 //
 // Embedding programs start workers by re-executing themselves; main must
 // begin with
