@@ -871,3 +871,88 @@ func TestReserve(t *testing.T) {
 		})
 	}
 }
+
+// TestShortStrings: plain strings of at most maxShort bytes go through the
+// short index, longer ones through the hash table, and a table that mixes
+// both kinds of batch, NULLs, every length from 0 to 16 bytes, strings
+// ending their buffer (packed byte by byte) and, past maxShortKeys strings,
+// a table that gives the index up, gives the same ids as the reference.
+func TestShortStrings(t *testing.T) {
+	mem := memory.NewCheckedAllocator(recycle.New(recycle.Options{Poison: true}))
+	defer mem.AssertSize(t, 0)
+	str := arrow.BinaryTypes.String
+	build := func(vals []string, nulls bool) arrow.Array {
+		b := array.NewStringBuilder(mem)
+		defer b.Release()
+		for i, v := range vals {
+			if nulls && i%7 == 3 {
+				b.AppendNull()
+				continue
+			}
+			b.Append(v)
+		}
+		return b.NewArray()
+	}
+	var lengths, shortOnes []string
+	for n := 0; n <= 16; n++ {
+		for _, v := range []string{strings.Repeat("x", n), strings.Repeat("\x00", n), strings.Repeat("y", n) + "\x00"} {
+			lengths = append(lengths, v)
+			if len(v) <= maxShort {
+				shortOnes = append(shortOnes, v)
+			}
+		}
+	}
+	short := func(seed int) []string {
+		rng := rand.New(rand.NewPCG(uint64(seed), 1))
+		out := make([]string, 300)
+		for i := range out {
+			out[i] = "id" + strconv.Itoa(rng.IntN(50))
+		}
+		return out
+	}
+	unique := func(lo, n int) []string {
+		out := make([]string, n)
+		for i := range out {
+			out[i] = strconv.Itoa(lo + i)
+		}
+		return out
+	}
+	for _, tc := range []struct {
+		name    string
+		batches [][]string
+		nulls   bool
+	}{
+		{"short batches", [][]string{short(1), short(2), short(3)}, false},
+		{"short batches with NULLs", [][]string{short(1), short(2)}, true},
+		{"every length", [][]string{lengths, shortOnes, shortOnes, lengths}, false},
+		{"short then long then short", [][]string{short(1), lengths, short(1), {"id7", "a string longer than fifteen bytes", "id7"}}, true},
+		{"strings at the end of the buffer", [][]string{{"abc", "abc"}, {"", ""}, {"abcdefghijklmno", "abcdefghijklmno"}}, false},
+		{"many strings give the index up", [][]string{unique(0, maxShortKeys/2), unique(0, maxShortKeys), unique(maxShortKeys, maxShortKeys), unique(0, 1000), short(4)}, false},
+	} {
+		for _, keys := range []int{1, 2} {
+			t.Run(fmt.Sprintf("%s/keys=%d", tc.name, keys), func(t *testing.T) {
+				var batches [][]arrow.Array
+				for _, vals := range tc.batches {
+					var cols []arrow.Array
+					for range keys {
+						cols = append(cols, build(vals, tc.nulls))
+					}
+					batches = append(batches, cols)
+				}
+				defer releaseAll(batches)
+				types := []arrow.DataType{str}
+				if keys == 2 {
+					types = append(types, str)
+				}
+				tbl := checkAgainstRef(t, mem, types, batches)
+				defer tbl.Release()
+				x := tbl.cols[0].strs.short
+				if tc.name == "many strings give the index up" {
+					require.True(t, x.off, "index given up")
+				} else {
+					require.Positive(t, x.hits, "rows found in the short index")
+				}
+			})
+		}
+	}
+}

@@ -31,6 +31,7 @@ type strTable struct {
 	shift  uint
 	count  int // entries in slots
 	sink   uint64
+	short  shortIndex // plain strings of up to maxShort bytes
 }
 
 func newStrTable(mem memory.Allocator) *strTable {
@@ -181,8 +182,12 @@ func regrow(old []uint64, shift uint) ([]uint64, uint) {
 // when null is not nil, the id *null of an entry made by addNull on the
 // first NULL (single-key tables, where ids are group ids in first-seen order).
 func (s *strTable) internRows(offs []int32, data, valid []byte, off int, null *int, dst []uint32) {
-	var hs [blk]uint64
 	n := len(dst)
+	if offs != nil && !s.short.off && shortable(offs, n) {
+		s.internShort(offs, data, valid, off, null, dst)
+		return
+	}
+	var hs [blk]uint64
 	for base := 0; base < n; base += blk {
 		end := min(base+blk, n)
 		for i := base; i < end; i++ {
@@ -218,7 +223,7 @@ func (s *strTable) internRows(offs []int32, data, valid []byte, off int, null *i
 }
 
 func (s *strTable) bytes() int64 {
-	return s.arena.bytes() + s.offs.bytes() + s.hashes.bytes() + int64(8*len(s.slots))
+	return s.arena.bytes() + s.offs.bytes() + s.hashes.bytes() + int64(8*len(s.slots)) + int64(24*len(s.short.slots))
 }
 
 func (s *strTable) free() {
@@ -226,4 +231,5 @@ func (s *strTable) free() {
 	s.offs.free(s.mem)
 	s.hashes.free(s.mem)
 	s.slots = nil
+	s.short = shortIndex{}
 }
