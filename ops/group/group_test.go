@@ -876,7 +876,8 @@ func TestReserve(t *testing.T) {
 // short index, longer ones through the hash table, and a table that mixes
 // both kinds of batch, NULLs, every length from 0 to 16 bytes, strings
 // ending their buffer (packed byte by byte) and, past maxShortKeys strings,
-// a table that gives the index up, gives the same ids as the reference.
+// a table that gives the index up, gives the same ids as the reference; keys
+// that repeat once per batch (a merge of partial states) never start it.
 func TestShortStrings(t *testing.T) {
 	mem := memory.NewCheckedAllocator(recycle.New(recycle.Options{Poison: true}))
 	defer mem.AssertSize(t, 0)
@@ -904,7 +905,7 @@ func TestShortStrings(t *testing.T) {
 	}
 	short := func(seed int) []string {
 		rng := rand.New(rand.NewPCG(uint64(seed), 1))
-		out := make([]string, 300)
+		out := make([]string, 5000)
 		for i := range out {
 			out[i] = "id" + strconv.Itoa(rng.IntN(50))
 		}
@@ -917,6 +918,15 @@ func TestShortStrings(t *testing.T) {
 		}
 		return out
 	}
+	// repeat returns vals over and over, n rows: enough repeated rows for
+	// the table to start its short index.
+	repeat := func(vals []string, n int) []string {
+		out := make([]string, n)
+		for i := range out {
+			out[i] = vals[i%len(vals)]
+		}
+		return out
+	}
 	for _, tc := range []struct {
 		name    string
 		batches [][]string
@@ -924,10 +934,11 @@ func TestShortStrings(t *testing.T) {
 	}{
 		{"short batches", [][]string{short(1), short(2), short(3)}, false},
 		{"short batches with NULLs", [][]string{short(1), short(2)}, true},
-		{"every length", [][]string{lengths, shortOnes, shortOnes, lengths}, false},
+		{"every length", [][]string{repeat(shortOnes, 5000), lengths, shortOnes, shortOnes, lengths}, false},
 		{"short then long then short", [][]string{short(1), lengths, short(1), {"id7", "a string longer than fifteen bytes", "id7"}}, true},
-		{"strings at the end of the buffer", [][]string{{"abc", "abc"}, {"", ""}, {"abcdefghijklmno", "abcdefghijklmno"}}, false},
-		{"many strings give the index up", [][]string{unique(0, maxShortKeys/2), unique(0, maxShortKeys), unique(maxShortKeys, maxShortKeys), unique(0, 1000), short(4)}, false},
+		{"strings at the end of the buffer", [][]string{repeat([]string{"abc"}, 5000), {"abc", "abc"}, {"", ""}, {"abcdefghijklmno", "abcdefghijklmno"}}, false},
+		{"many strings give the index up", [][]string{short(4), unique(0, maxShortKeys/2), unique(0, maxShortKeys), unique(maxShortKeys, maxShortKeys), unique(0, 1000), short(4)}, false},
+		{"keys repeating once never start it", [][]string{unique(0, 3000), unique(0, 3000)}, false},
 	} {
 		for _, keys := range []int{1, 2} {
 			t.Run(fmt.Sprintf("%s/keys=%d", tc.name, keys), func(t *testing.T) {
@@ -947,9 +958,13 @@ func TestShortStrings(t *testing.T) {
 				tbl := checkAgainstRef(t, mem, types, batches)
 				defer tbl.Release()
 				x := tbl.cols[0].strs.short
-				if tc.name == "many strings give the index up" {
+				switch tc.name {
+				case "many strings give the index up":
 					require.True(t, x.off, "index given up")
-				} else {
+				case "keys repeating once never start it":
+					require.False(t, x.off)
+					require.Nil(t, x.slots, "index not started")
+				default:
 					require.Positive(t, x.hits, "rows found in the short index")
 				}
 			})

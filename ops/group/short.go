@@ -26,7 +26,23 @@ type shortIndex struct {
 	shift        uint
 	count        int
 	hits, misses int64
-	off          bool // given up: too many strings (see internShort)
+	hashed       int64 // rows interned through the hash table
+	off          bool  // given up: too many strings (see internShort)
+}
+
+// worth says whether the string table, holding n strings, should use the
+// index: while it is in use, and not given up; before that, once the hash
+// table has seen rows repeat (at least 4 rows a string over 4Ki rows) among
+// few strings. A merge of partial states, whose keys repeat once per
+// partial at most, never starts it.
+func (x *shortIndex) worth(n int) bool {
+	switch {
+	case x.off:
+		return false
+	case x.slots != nil:
+		return true
+	}
+	return x.hashed >= 1<<12 && x.hashed >= 4*int64(n) && n < maxShortKeys
 }
 
 // pack returns the words of data[s:e] (at most maxShort bytes): the first

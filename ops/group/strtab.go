@@ -183,10 +183,11 @@ func regrow(old []uint64, shift uint) ([]uint64, uint) {
 // first NULL (single-key tables, where ids are group ids in first-seen order).
 func (s *strTable) internRows(offs []int32, data, valid []byte, off int, null *int, dst []uint32) {
 	n := len(dst)
-	if offs != nil && !s.short.off && shortable(offs, n) {
+	if offs != nil && s.short.worth(s.len()) && shortable(offs, n) {
 		s.internShort(offs, data, valid, off, null, dst)
 		return
 	}
+	s.short.hashed += int64(n)
 	var hs [blk]uint64
 	for base := 0; base < n; base += blk {
 		end := min(base+blk, n)
