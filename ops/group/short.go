@@ -129,15 +129,7 @@ func (s *strTable) internShort(offs []int32, data, valid []byte, off int, null *
 	}
 	for i := range dst {
 		if valid != nil && !bitutil.BitIsSet(valid, off+i) {
-			switch {
-			case null == nil:
-				dst[i] = nullMark
-			case *null < 0:
-				*null = int(s.addNull())
-				fallthrough
-			default:
-				dst[i] = uint32(*null)
-			}
+			dst[i] = s.nullID(null)
 			continue
 		}
 		lo, hi := int(offs[i]), int(offs[i+1])

@@ -201,15 +201,7 @@ func (s *strTable) internRows(offs []int32, data, valid []byte, off int, null *i
 		s.warm(hs[:end-base])
 		for i := base; i < end; i++ {
 			if valid != nil && !bitutil.BitIsSet(valid, off+i) {
-				switch {
-				case null == nil:
-					dst[i] = nullMark
-				case *null < 0:
-					*null = int(s.addNull())
-					fallthrough
-				default:
-					dst[i] = uint32(*null)
-				}
+				dst[i] = s.nullID(null)
 				continue
 			}
 			var b []byte
@@ -221,6 +213,18 @@ func (s *strTable) internRows(offs []int32, data, valid []byte, off int, null *i
 			dst[i] = s.intern(b, hs[i-base])
 		}
 	}
+}
+
+// nullID is the id of a NULL row for internRows: nullMark, or, when null is
+// not nil, the id *null of the entry addNull makes at the first NULL.
+func (s *strTable) nullID(null *int) uint32 {
+	if null == nil {
+		return nullMark
+	}
+	if *null < 0 {
+		*null = int(s.addNull())
+	}
+	return uint32(*null)
 }
 
 func (s *strTable) bytes() int64 {
