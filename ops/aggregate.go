@@ -165,7 +165,12 @@ type Partial struct {
 	// resolve each one again in every bucket (see route).
 	recode []*group.Table
 	rids   []uint32
+	sized  bool // the first batch has been looked at for a size hint
 }
+
+// maxHint caps the groups a Partial reserves room for from a dictionary's
+// size (see Partial.hint).
+const maxHint = 1 << 20
 
 // finalGroups estimates how many groups Final makes of parts: at least the
 // rows of the largest partial's states (each partial's keys are distinct),
@@ -246,6 +251,10 @@ func (p *Partial) Consume(ctx context.Context, rec arrow.Record) error {
 		p.ids = make([]uint32, n)
 	}
 	ids := p.ids[:n]
+	if !p.sized {
+		p.sized = true
+		p.hint(keys)
+	}
 	if err := p.table.Add(keys, ids); err != nil {
 		return err
 	}
@@ -268,6 +277,34 @@ func (p *Partial) Consume(ctx context.Context, rec arrow.Record) error {
 		p.raw = make([][]arrow.Record, p.buckets)
 	}
 	return nil
+}
+
+// hint sizes the group table and the states up front when the only key
+// arrives dictionary-encoded: a Parquet row group's dictionary holds the
+// distinct values of its rows, so its size is about the number of groups the
+// split makes. Growing to them instead rehashes the table and copies the
+// states at every doubling (for h2o q3's 10^5 groups, phase one took 15%
+// longer). The hint is at most maxHint and four times the batch's rows: a
+// dictionary far larger than its batch (one dictionary for a whole Arrow
+// file, say) says little about the groups.
+func (p *Partial) hint(keys []arrow.Array) {
+	if len(keys) != 1 {
+		return
+	}
+	d, ok := keys[0].(*array.Dictionary)
+	if !ok {
+		return
+	}
+	n := min(d.Dictionary().Len(), maxHint, 4*d.Len())
+	p.table.Reserve(n)
+	for _, acc := range p.accs {
+		if r, ok := acc.(agg.Reserver); ok {
+			r.Reserve(n)
+		}
+	}
+	if p.shared != nil {
+		p.shared.Reserve(n)
+	}
 }
 
 // route appends rec's keys and arguments, split by key hash, to the raw

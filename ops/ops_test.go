@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"io"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -536,6 +537,12 @@ func fromStrings(mem memory.Allocator, vs ...string) arrow.Array {
 // rows as sorted JSON; it releases the partial and its output.
 func finishRows(t *testing.T, a ops.Aggregate, p *ops.Partial, mem memory.Allocator) []string {
 	t.Helper()
+	return finishRowsOf(t, a, p, schema, mem)
+}
+
+// finishRowsOf is finishRows for a partial over the input schema in.
+func finishRowsOf(t *testing.T, a ops.Aggregate, p *ops.Partial, in *arrow.Schema, mem memory.Allocator) []string {
+	t.Helper()
 	out, err := p.Finish()
 	require.NoError(t, err)
 	p.Release()
@@ -544,7 +551,7 @@ func finishRows(t *testing.T, a ops.Aggregate, p *ops.Partial, mem memory.Alloca
 		if len(bucket) == 0 {
 			continue
 		}
-		rec, err := a.Final(context.Background(), schema, bucket, mem)
+		rec, err := a.Final(context.Background(), in, bucket, mem)
 		require.NoError(t, err)
 		rows = append(rows, recordJSON(t, rec)...)
 		rec.Release()
@@ -554,4 +561,85 @@ func finishRows(t *testing.T, a ops.Aggregate, p *ops.Partial, mem memory.Alloca
 	}
 	sortStrings(rows)
 	return rows
+}
+
+// TestPartialDictionaryHint: a dictionary-encoded key sizes a partial's
+// states from its dictionary, up to four times the batch's rows, and the
+// groups come out right either way.
+func TestPartialDictionaryHint(t *testing.T) {
+	mem := memory.NewCheckedAllocator(recycle.New(recycle.Options{Poison: true}))
+	defer mem.AssertSize(t, 0)
+	dictType := &arrow.DictionaryType{IndexType: arrow.PrimitiveTypes.Int32, ValueType: arrow.BinaryTypes.String}
+	sch := arrow.NewSchema([]arrow.Field{
+		{Name: "g", Type: dictType, Nullable: true},
+		{Name: "v", Type: arrow.PrimitiveTypes.Int64, Nullable: true},
+	}, nil)
+	a := ops.Aggregate{Keys: []ops.Column{{Name: "g", Expr: expr.Col("g")}}, Aggs: []ops.Agg{
+		{Name: "s", Spec: agg.Spec{Func: "sum"}, Args: []*expr.Expr{expr.Col("v")}},
+		{Name: "n", Spec: agg.Spec{Func: "count_star"}},
+	}}
+	// batch has rows codes of a dictionary of dictLen strings "s<i>" (NULL
+	// where the code is negative) and v = 1 on every row.
+	batch := func(dictLen int, codes []int32) arrow.Record {
+		db := array.NewStringBuilder(mem)
+		defer db.Release()
+		for i := range dictLen {
+			db.Append("s" + strconv.Itoa(i))
+		}
+		dict := db.NewArray()
+		defer dict.Release()
+		ib := array.NewInt32Builder(mem)
+		defer ib.Release()
+		vb := array.NewInt64Builder(mem)
+		defer vb.Release()
+		for _, c := range codes {
+			if c < 0 {
+				ib.AppendNull()
+			} else {
+				ib.Append(c)
+			}
+			vb.Append(1)
+		}
+		idx, v := ib.NewArray(), vb.NewArray()
+		defer idx.Release()
+		defer v.Release()
+		keys := array.NewDictionaryArray(dictType, idx, dict)
+		defer keys.Release()
+		return array.NewRecord(sch, []arrow.Array{keys, v}, int64(len(codes)))
+	}
+	consume := func(p *ops.Partial, rec arrow.Record) {
+		require.NoError(t, p.Consume(context.Background(), rec))
+		rec.Release()
+	}
+
+	// 1000 rows over a dictionary of 3000: room for 3000 groups (8 bytes
+	// of sum each, at least) although 3 are used.
+	p, err := a.NewPartial(sch, 1, mem)
+	require.NoError(t, err)
+	codes := make([]int32, 1000)
+	for i := range codes {
+		codes[i] = int32(i%3) * 1000
+	}
+	codes[7] = -1
+	consume(p, batch(3000, codes))
+	require.GreaterOrEqual(t, p.Bytes(), int64(3000*8))
+	// A second batch with another dictionary adds to the same groups.
+	consume(p, batch(2, []int32{0, 1, -1}))
+	rows := finishRowsOf(t, a, p, sch, mem)
+	require.Equal(t, []string{
+		`{"g":"s0","s":335,"n":335}`, `{"g":"s1","s":1,"n":1}`, `{"g":"s1000","s":332,"n":332}`,
+		`{"g":"s2000","s":333,"n":333}`, `{"g":null,"s":2,"n":2}`,
+	}, rows)
+
+	// 10 rows over a dictionary of 100000: the hint is capped at 40 groups.
+	// (The table caches a group per dictionary entry, 4 bytes each.)
+	p, err = a.NewPartial(sch, 1, mem)
+	require.NoError(t, err)
+	consume(p, batch(100_000, []int32{5, 99_999, 5, 0, 0, 0, 1, 2, 3, 4}))
+	require.Less(t, p.Bytes(), int64(100_000*8))
+	rows = finishRowsOf(t, a, p, sch, mem)
+	require.Equal(t, []string{
+		`{"g":"s0","s":3,"n":3}`, `{"g":"s1","s":1,"n":1}`, `{"g":"s2","s":1,"n":1}`, `{"g":"s3","s":1,"n":1}`,
+		`{"g":"s4","s":1,"n":1}`, `{"g":"s5","s":2,"n":2}`, `{"g":"s99999","s":1,"n":1}`,
+	}, rows)
 }

@@ -54,6 +54,15 @@ func (r *Rows) At(g int) int64 {
 	return 0
 }
 
+// Reserve makes room for n groups (see Reserver).
+func (r *Rows) Reserve(n int) {
+	if r.lim.wide {
+		r.n = reserveCap(r.n, n)
+		return
+	}
+	r.n32 = reserveCap(r.n32, n)
+}
+
 // Bytes estimates the memory held.
 func (r *Rows) Bytes() int64 { return int64(cap(r.n32))*4 + int64(cap(r.n))*8 }
 
