@@ -169,7 +169,7 @@ func writeIPC(t *testing.T, path string, stream bool, schema *arrow.Schema, recs
 	require.NoError(t, w.Close())
 }
 
-func fromJSON(t *testing.T, mem memory.Allocator, dt arrow.DataType, js string) arrow.Array {
+func fromJSON(t testing.TB, mem memory.Allocator, dt arrow.DataType, js string) arrow.Array {
 	t.Helper()
 	a, _, err := array.FromJSON(mem, dt, strings.NewReader(js))
 	require.NoError(t, err)
@@ -178,7 +178,7 @@ func fromJSON(t *testing.T, mem memory.Allocator, dt arrow.DataType, js string) 
 
 // testBatches builds three batches (one empty) covering every supported
 // stored type, including those that are normalised.
-func testBatches(t *testing.T, mem memory.Allocator) (*arrow.Schema, []arrow.Record) {
+func testBatches(t testing.TB, mem memory.Allocator) (*arrow.Schema, []arrow.Record) {
 	ts := &arrow.TimestampType{Unit: arrow.Nanosecond, TimeZone: "UTC"}
 	dec := &arrow.Decimal128Type{Precision: 10, Scale: 3}
 	dict8 := &arrow.DictionaryType{IndexType: arrow.PrimitiveTypes.Int8, ValueType: arrow.BinaryTypes.String}
@@ -239,7 +239,7 @@ func testBatches(t *testing.T, mem memory.Allocator) (*arrow.Schema, []arrow.Rec
 }
 
 // base64JSON re-encodes a JSON array of strings as base64 (binary JSON).
-func base64JSON(t *testing.T, js string) string {
+func base64JSON(t testing.TB, js string) string {
 	t.Helper()
 	var vals []*string
 	require.NoError(t, json.Unmarshal([]byte(js), &vals))
@@ -510,7 +510,7 @@ func TestStripBlockChecksums(t *testing.T) {
 
 // mappableBatches are testBatches restricted to the columns a mapped file
 // reads in place (no large, view or non-int32 dictionary types).
-func mappableBatches(t *testing.T, mem memory.Allocator) (*arrow.Schema, []arrow.Record) {
+func mappableBatches(t testing.TB, mem memory.Allocator) (*arrow.Schema, []arrow.Record) {
 	schema, recs := testBatches(t, mem)
 	keep := []int{0, 1, 2, 3, 4, 8, 9, 10, 13}
 	fields := make([]arrow.Field, len(keep))

@@ -7,7 +7,8 @@ import (
 
 // A minimal, bounds-checked flatbuffers reader for the few IPC metadata
 // tables this package needs (Footer, Block, Message, RecordBatch,
-// DictionaryBatch, BodyCompression). Schemas are decoded by arrow/go itself.
+// DictionaryBatch, BodyCompression). Schemas are decoded by arrow/go itself,
+// once checkSchemaMessage has bounded the counts it allocates by.
 
 var errCorrupt = errors.New("corrupt IPC metadata")
 
@@ -283,6 +284,12 @@ func footerDictIDs(raw []byte) ([]int64, error) {
 	if err != nil || !ok {
 		return nil, errCorrupt
 	}
+	return schemaDictIDs(schema)
+}
+
+// schemaDictIDs returns, per top-level field of a Schema table, its
+// dictionary id, or -1 when the field is not dictionary-encoded.
+func schemaDictIDs(schema fbTable) ([]int64, error) {
 	fields, err := schema.tableVector(1)
 	if err != nil {
 		return nil, err
@@ -301,4 +308,74 @@ func footerDictIDs(raw []byte) ([]int64, error) {
 		}
 	}
 	return ids, nil
+}
+
+// checkSchemaMessage checks the vectors of a Schema message's metadata that
+// arrow/go sizes allocations by (fields, children, custom metadata, union
+// type ids) against the metadata's length, before arrow/go decodes it: it
+// trusts those counts, and one corrupt word could make it allocate
+// gigabytes.
+func checkSchemaMessage(meta []byte) error {
+	root, err := fbRoot(meta)
+	if err != nil {
+		return err
+	}
+	schema, ok, err := root.table(2)
+	if err != nil || !ok {
+		return errCorrupt
+	}
+	if _, _, err := schema.vector(2, 4); err != nil { // custom_metadata
+		return err
+	}
+	if _, _, err := schema.vector(3, 8); err != nil { // features
+		return err
+	}
+	fields, err := schema.tableVector(1)
+	if err != nil {
+		return err
+	}
+	// Tables may be shared or form cycles; a real schema has fewer fields
+	// than its metadata has 8-byte words.
+	budget := len(meta) / 8
+	return checkFields(fields, 0, &budget)
+}
+
+// fbUnion is flatbuf.Type's Union member.
+const fbUnion = 14
+
+func checkFields(fields []fbTable, depth int, budget *int) error {
+	if depth > 64 {
+		return errCorrupt
+	}
+	for _, f := range fields {
+		if *budget--; *budget < 0 {
+			return errCorrupt
+		}
+		if _, _, err := f.vector(6, 4); err != nil { // custom_metadata
+			return err
+		}
+		kind, err := f.uint8Field(2, 0)
+		if err != nil {
+			return err
+		}
+		if kind == fbUnion {
+			u, ok, err := f.table(3)
+			if err != nil {
+				return err
+			}
+			if ok {
+				if _, _, err := u.vector(1, 4); err != nil { // typeIds
+					return err
+				}
+			}
+		}
+		children, err := f.tableVector(5)
+		if err != nil {
+			return err
+		}
+		if err := checkFields(children, depth+1, budget); err != nil {
+			return err
+		}
+	}
+	return nil
 }

@@ -1,9 +1,11 @@
 package arrowipc
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"os"
+	"strings"
 
 	"github.com/apache/arrow/go/v17/arrow"
 	"github.com/apache/arrow/go/v17/arrow/ipc"
@@ -126,8 +128,31 @@ func codecName(c int) string {
 	return fmt.Sprintf("codec %d", c)
 }
 
+// checkSchemaAt checks the schema message that starts the file or stream
+// with checkSchemaMessage, before arrow/go decodes it.
+func checkSchemaAt(f *os.File, l layout) error {
+	start := int64(0)
+	if l.format == FormatFile {
+		start = 8
+	}
+	meta, err := readMessageHeader(io.NewSectionReader(f, start, l.size-start), l.size-start)
+	if err == nil {
+		err = checkSchemaMessage(meta)
+	}
+	if err != nil {
+		if errors.Is(err, io.EOF) {
+			err = fmt.Errorf("no schema message: %w", errCorrupt)
+		}
+		return fmt.Errorf("schema: %w", err)
+	}
+	return nil
+}
+
 // readSchema decodes the schema message that starts the file or stream.
 func readSchema(f *os.File, l layout) (*arrow.Schema, error) {
+	if err := checkSchemaAt(f, l); err != nil {
+		return nil, err
+	}
 	var mr *msgReader
 	if l.format == FormatFile {
 		mr = newFileMsgReader(f, l.size, nil, memory.DefaultAllocator)
@@ -192,6 +217,9 @@ func logicalSchema(s *arrow.Schema) (*arrow.Schema, error) {
 }
 
 func logicalType(t arrow.DataType) (arrow.DataType, error) {
+	if err := checkType(t); err != nil {
+		return nil, err
+	}
 	switch t.ID() {
 	case arrow.BOOL, arrow.INT8, arrow.INT16, arrow.INT32, arrow.INT64,
 		arrow.UINT8, arrow.UINT16, arrow.UINT32, arrow.UINT64,
@@ -212,6 +240,32 @@ func logicalType(t arrow.DataType) (arrow.DataType, error) {
 		}
 	}
 	return nil, fmt.Errorf("type %s is not supported", t)
+}
+
+// checkType refuses parameters of a stored type that arrow/go reads without
+// checking and then cannot work with: a decimal128's precision and scale (it
+// indexes tables by them; 1 <= precision <= 38, 0 <= scale <= precision), a
+// timestamp's unit and time zone (an IANA name or an offset).
+func checkType(t arrow.DataType) error {
+	switch d := t.(type) {
+	case *arrow.Decimal128Type:
+		if d.Precision < 1 || d.Precision > 38 || d.Scale < 0 || d.Scale > d.Precision {
+			return fmt.Errorf("decimal128 with precision %d and scale %d: %w", d.Precision, d.Scale, errCorrupt)
+		}
+	case *arrow.TimestampType:
+		if d.Unit > arrow.Nanosecond {
+			return fmt.Errorf("timestamp with unit %d: %w", d.Unit, errCorrupt)
+		}
+		for _, c := range []byte(d.TimeZone) {
+			if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || strings.IndexByte("+-_/:", c) >= 0) {
+				return fmt.Errorf("timestamp with time zone %q: %w", d.TimeZone, errCorrupt)
+			}
+		}
+		if _, err := d.GetToTimeFunc(); err != nil {
+			return fmt.Errorf("timestamp with time zone %q: %v: %w", d.TimeZone, err, errCorrupt)
+		}
+	}
+	return nil
 }
 
 // dictType is the physical type of every dictionary-encoded string column

@@ -30,10 +30,13 @@ import (
 // errNotMappable says a file cannot be read in place; the caller copies.
 var errNotMappable = errors.New("not readable in place")
 
-// mapping is a read-only memory map of a whole file, reference counted. It is
-// the memory.Allocator of the buffers over it: freeing one drops a reference.
+// mapping is a read-only memory map of a whole file (or, for DecodeStream,
+// bytes in memory), reference counted. It is the memory.Allocator of the
+// buffers over it: freeing one drops a reference, and dropping the last calls
+// free (which unmaps a file).
 type mapping struct {
 	data []byte
+	free func()
 	refs atomic.Int64
 }
 
@@ -41,8 +44,10 @@ func (m *mapping) retain() { m.refs.Add(1) }
 
 func (m *mapping) release() {
 	if m.refs.Add(-1) == 0 {
-		unmapFile(m.data)
-		m.data = nil
+		if m.free != nil {
+			m.free()
+		}
+		m.data, m.free = nil, nil
 	}
 }
 
@@ -112,7 +117,7 @@ func (c *mapCache) get(f *os.File, size int64) (*mapping, error) {
 	if err != nil {
 		return nil, err
 	}
-	m := &mapping{data: data}
+	m := &mapping{data: data, free: func() { unmapFile(data) }}
 	m.refs.Store(1)
 	if !ok {
 		return m, nil

@@ -82,6 +82,9 @@ func open(split source.Split, opts source.ReadOptions) (_ *reader, err error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := checkSchemaAt(f, l); err != nil {
+		return nil, err
+	}
 	var stored *arrow.Schema
 	if split.Mmap && l.format == FormatFile {
 		if stored, err = r.openMapped(split, l); err != nil {
