@@ -35,6 +35,7 @@ func TestMain(m *testing.M) {
 		}
 		taskHook = testHooks(hook)
 		flushHook = testFlushHooks(hook)
+		spillHook = testSpillHooks(hook)
 		os.Exit(RunWorker())
 	}
 	if path := os.Getenv(parentEnv); path != "" {
@@ -163,6 +164,24 @@ func testFlushHooks(hook string) func() {
 		}
 	}
 	return nil
+}
+
+// testSpillHooks returns the spill hook a test worker runs:
+//
+//	kill-spilled-once:PATH  the first result written to files (of the whole
+//	                        test) SIGKILLs its worker before announcing them
+func testSpillHooks(hook string) func() {
+	name, arg, _ := strings.Cut(hook, ":")
+	if name != "kill-spilled-once" {
+		return nil
+	}
+	return func() {
+		if firstTime(arg) {
+			fmt.Fprintln(os.Stderr, "killing myself with result files written")
+			syscall.Kill(os.Getpid(), syscall.SIGKILL)
+			time.Sleep(time.Hour)
+		}
+	}
 }
 
 // badReady answers the handshake with a protocol version from the future.

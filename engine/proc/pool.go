@@ -7,8 +7,11 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"runtime"
+	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/apache/arrow/go/v17/arrow/memory"
@@ -51,7 +54,17 @@ type Options struct {
 	// ShareCache bounds the bytes of shared tables kept for later queries
 	// (0: 1 GiB; negative: none, files are removed after each query).
 	ShareCache int64
+	// PipeResults makes workers send every result through their pipe. By
+	// default, when ShareDir is set or /dev/shm is writable, results of
+	// ResultFileBytes or more come back as files there (see package wire).
+	PipeResults bool
+	// ResultFileBytes is the smallest result stream sent as a file (0:
+	// 4 MiB; below that the pipe costs no more).
+	ResultFileBytes int64
 }
+
+// defaultResultFileBytes is Options.ResultFileBytes's default.
+const defaultResultFileBytes = 4 << 20
 
 // Pool is a set of long-lived worker processes that run fragments over
 // splits: the process executor. It implements exec.LeafRunner. Workers start
@@ -81,7 +94,14 @@ type Pool struct {
 	shared     []*sharedTable
 	shareBytes int64
 	sweepOnce  sync.Once // removeStale before the first shared file
+
+	// results is the path prefix of the workers' result files (see
+	// wire.Hello), "" when results come through the pipes.
+	results string
 }
+
+// pools numbers the pools of this process (their result file names).
+var pools atomic.Int64
 
 // slot holds the process of one worker position; interrupt may read it while
 // its query driver replaces it.
@@ -132,9 +152,11 @@ type QueryStats struct {
 	// Startup is the wall time spent starting workers before the first task
 	// could be sent (starts run in parallel).
 	Startup time.Duration `json:"startup"`
-	// BytesSent and BytesReceived count protocol bytes to and from workers.
+	// BytesSent and BytesReceived count bytes to and from workers: the
+	// protocol's, and those of the result files read (ResultFiles of them).
 	BytesSent     int64         `json:"bytes_sent"`
 	BytesReceived int64         `json:"bytes_received"`
+	ResultFiles   int           `json:"result_files"`
 	Elapsed       time.Duration `json:"elapsed"`
 }
 
@@ -166,6 +188,18 @@ func NewPool(o Options) (*Pool, error) {
 		p.slots[i] = &slot{}
 	}
 	p.stats.Workers = o.Workers
+	if o.ResultFileBytes <= 0 {
+		p.opts.ResultFileBytes = defaultResultFileBytes
+	}
+	if !o.PipeResults {
+		dir := o.ShareDir
+		if dir == "" {
+			dir = shareDir()
+		}
+		if o.ShareDir != "" || dir == shmDir {
+			p.results = filepath.Join(dir, fmt.Sprintf("%s%d-%d-", resultPrefix, os.Getpid(), pools.Add(1)))
+		}
+	}
 	return p, nil
 }
 
@@ -206,7 +240,24 @@ func (p *Pool) Close() error {
 		}()
 	}
 	wg.Wait()
+	if p.results != "" {
+		removeMatching(p.results)
+	}
 	return nil
+}
+
+// removeMatching removes the files whose paths start with prefix.
+func removeMatching(prefix string) {
+	dir, base := filepath.Split(prefix)
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return
+	}
+	for _, e := range entries {
+		if strings.HasPrefix(e.Name(), base) {
+			os.Remove(filepath.Join(dir, e.Name()))
+		}
+	}
 }
 
 // splitRef is one split of a query, as a task.
@@ -603,7 +654,19 @@ func (q *query) answer(ctx context.Context, pr *process, id uint64, t *splitRef,
 			pr.kill()
 			return nil, nil, nil, pr.failure(t, attempts, fmt.Errorf("%w: result for message %d, expected %d", wire.ErrProtocol, m.ID, id))
 		}
-		b, err := pr.dec.ReadBuckets(m.Streams, q.mem)
+		files := 0
+		for _, f := range m.Files {
+			if f != "" {
+				files++
+			}
+		}
+		b, fileBytes, err := pr.dec.ReadResult(m, pr.acceptResult, q.mem)
+		q.mu.Lock()
+		q.qs.BytesReceived += fileBytes
+		if err == nil {
+			q.qs.ResultFiles += files
+		}
+		q.mu.Unlock()
 		if err != nil {
 			return nil, nil, nil, pr.readFailed(ctx, t, attempts, what, err)
 		}

@@ -224,11 +224,15 @@ func newTestPool(t *testing.T, o Options) (*Pool, *syncBuffer) {
 	if o.Grace == 0 {
 		o.Grace = 200 * time.Millisecond
 	}
+	if o.ShareDir == "" {
+		o.ShareDir = t.TempDir()
+	}
 	p, err := NewPool(o)
 	require.NoError(t, err)
 	t.Cleanup(func() {
 		require.NoError(t, p.Close())
 		requireNoChildren(t)
+		requireNoResultFiles(t, o.ShareDir)
 		if t.Failed() {
 			t.Logf("worker log:\n%s", log.String())
 		}
@@ -284,13 +288,35 @@ func requireNoChildren(t *testing.T) {
 	require.Empty(t, children(t), "worker processes outlived the pool")
 }
 
+// requireNoResultFiles checks that no result file is left in dir.
+func requireNoResultFiles(t *testing.T, dir string) {
+	t.Helper()
+	entries, err := os.ReadDir(dir)
+	require.NoError(t, err)
+	for _, e := range entries {
+		require.False(t, strings.HasPrefix(e.Name(), resultPrefix), "result file %s left behind", e.Name())
+	}
+}
+
+// TestPoolMatchesInProcess runs the test queries on 1, 2 and 3 workers,
+// with results through the pipes, and through files (every stream: a
+// threshold of 1 byte), against the goroutine executor.
 func TestPoolMatchesInProcess(t *testing.T) {
 	ds := openData(t)
-	for _, workers := range []int{1, 2, 3} {
-		t.Run(fmt.Sprintf("%d workers", workers), func(t *testing.T) {
+	for _, tc := range []struct {
+		workers int
+		files   bool
+	}{{1, false}, {2, false}, {3, false}, {1, true}, {2, true}} {
+		workers := tc.workers
+		name := fmt.Sprintf("%d workers", workers)
+		if tc.files {
+			name += ", result files"
+		}
+		t.Run(name, func(t *testing.T) {
 			mem := memory.NewCheckedAllocator(recycle.New(recycle.Options{Poison: true}))
 			defer mem.AssertSize(t, 0)
-			pool, _ := newTestPool(t, Options{Workers: workers, Mem: mem})
+			dir := t.TempDir()
+			pool, _ := newTestPool(t, Options{Workers: workers, Mem: mem, ShareDir: dir, PipeResults: !tc.files, ResultFileBytes: 1})
 			for _, q := range testQueries() {
 				t.Run(q.name, func(t *testing.T) {
 					ctx := context.Background()
@@ -307,6 +333,12 @@ func TestPoolMatchesInProcess(t *testing.T) {
 					require.Equal(t, len(ds.Splits), qs.Splits)
 					require.Equal(t, len(ds.Splits), qs.Tasks)
 					require.Zero(t, qs.Retries)
+					if tc.files && len(rows(t, got, false)) > 0 {
+						require.NotZero(t, qs.ResultFiles)
+					} else if !tc.files {
+						require.Zero(t, qs.ResultFiles)
+					}
+					requireNoResultFiles(t, dir)
 					t.Logf("%d tasks: %d bytes sent (%d per task), %d received (%d per task)",
 						qs.Tasks, qs.BytesSent, qs.BytesSent/int64(qs.Tasks), qs.BytesReceived, qs.BytesReceived/int64(qs.Tasks))
 				})
@@ -333,6 +365,7 @@ func TestWorkerKilled(t *testing.T) {
 		{"running", "kill-once", 1, []string{"killing myself", "retrying on a fresh worker"}},
 		{"holding partials", "kill-third", 3, []string{"killing myself holding two splits", "retrying on a fresh worker"}},
 		{"flushing", "kill-flush-once", 1, []string{"killing myself while flushing", "died sending the partial result of"}},
+		{"with result files written", "kill-spilled-once", 1, []string{"killing myself with result files written", "died sending the partial result of"}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -340,7 +373,8 @@ func TestWorkerKilled(t *testing.T) {
 			mem := memory.NewCheckedAllocator(recycle.New(recycle.Options{Poison: true}))
 			defer mem.AssertSize(t, 0)
 			marker := filepath.Join(t.TempDir(), "killed")
-			pool, log := newTestPool(t, Options{Workers: 2, Mem: mem, Env: []string{hookEnv + "=" + c.hook + ":" + marker}})
+			dir := t.TempDir()
+			pool, log := newTestPool(t, Options{Workers: 2, Mem: mem, ShareDir: dir, ResultFileBytes: 1, Env: []string{hookEnv + "=" + c.hook + ":" + marker}})
 			q := testQueries()[0]
 			ctx := context.Background()
 			want, err := runQuery(t, ctx, ds, q.nodes, exec.Config{Workers: 2, Mem: mem})
@@ -359,6 +393,7 @@ func TestWorkerKilled(t *testing.T) {
 			for _, l := range c.logs {
 				require.Contains(t, log.String(), l)
 			}
+			requireNoResultFiles(t, dir)
 		})
 	}
 }

@@ -7,7 +7,9 @@ import (
 	"fmt"
 	"os"
 	osexec "os/exec"
+	"path/filepath"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -29,6 +31,9 @@ type process struct {
 	startup time.Duration
 	nextID  uint64
 	sendErr error // the first failed write to stdin
+	// results starts the paths of the worker's result files (the pool's
+	// prefix, its pid, "-"); "" when it sends none.
+	results string
 
 	closeIn   sync.Once
 	exited    chan struct{} // closed once the process is reaped
@@ -144,7 +149,10 @@ func (p *Pool) startProcess(ctx context.Context, id int) (pr *process, err error
 	defer stop()
 	// A failed write means the worker is gone; what it wrote before going
 	// (junk, or nothing) says more than the broken pipe, so read anyway.
-	if err := pr.enc.WriteMsg(&wire.Hello{Version: wire.Version}); err == nil {
+	if p.results != "" {
+		p.sweepOnce.Do(func() { removeStale(filepath.Dir(p.results)) })
+	}
+	if err := pr.enc.WriteMsg(&wire.Hello{Version: wire.Version, Results: p.results, ResultBytes: p.opts.ResultFileBytes}); err == nil {
 		pr.enc.Flush()
 	}
 	m, err := pr.dec.ReadMsg()
@@ -162,6 +170,9 @@ func (p *Pool) startProcess(ctx context.Context, id int) (pr *process, err error
 	case *wire.Ready:
 		if m.Version != wire.Version {
 			return fail(fmt.Errorf("worker speaks protocol version %d, want %d: %w", m.Version, wire.Version, wire.ErrVersion))
+		}
+		if p.results != "" && m.PID > 0 {
+			pr.results = p.results + strconv.Itoa(m.PID) + "-"
 		}
 	case *wire.Error:
 		return fail(fmt.Errorf("worker refused the handshake: %w", m))
@@ -272,6 +283,21 @@ func (pr *process) kill() {
 	}
 	pr.closeIn.Do(func() { pr.stdin.Close() })
 	pr.stdout.Close()
+	if pr.results != "" {
+		// Files it wrote but never announced, or announced in an answer
+		// that was not read.
+		removeMatching(pr.results)
+	}
+}
+
+// acceptResult approves a result file the worker names: it must be one of
+// its own (see wire.Spiller).
+func (pr *process) acceptResult(path string) error {
+	rest, ok := strings.CutPrefix(path, pr.results)
+	if pr.results == "" || !ok || strings.ContainsAny(rest, "/\\") || !strings.HasSuffix(rest, ".arrows") {
+		return fmt.Errorf("result file %q is not one this worker may write", path)
+	}
+	return nil
 }
 
 // exitStatus describes how the process ended; call after kill or stop.

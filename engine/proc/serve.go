@@ -51,6 +51,10 @@ var taskHook func(n int, proto io.Writer)
 // flush of a group held.
 var flushHook func()
 
+// spillHook, when set (by tests, in worker processes), runs after a result's
+// streams are written to files and before it is announced.
+var spillHook func()
+
 // countingAlloc counts live bytes so the worker can report leaks.
 type countingAlloc struct {
 	mem  memory.Allocator
@@ -73,11 +77,14 @@ func (a *countingAlloc) Free(b []byte) {
 }
 
 type server struct {
-	enc    *wire.Encoder
-	raw    io.Writer
-	stderr io.Writer
-	mem    memory.Allocator
-	tasks  int
+	spill *wire.Spiller // nil: results go through the pipe
+	// spillLogged: the first failure to write a result file was logged.
+	spillLogged bool
+	enc         *wire.Encoder
+	raw         io.Writer
+	stderr      io.Writer
+	mem         memory.Allocator
+	tasks       int
 
 	// The group of tasks being accumulated (see wire.Task), if any: its id,
 	// its accumulator, the splits added and the live Arrow bytes before it
@@ -185,6 +192,9 @@ func (s *server) handshake(dec *wire.Decoder) error {
 		s.send(&wire.Error{Code: wire.CodeVersion, Message: err.Error()})
 		return err
 	}
+	if h.Results != "" {
+		s.spill = &wire.Spiller{Prefix: h.Results + strconv.Itoa(os.Getpid()) + "-", MinBytes: h.ResultBytes}
+	}
 	if err := s.send(&wire.Ready{Version: wire.Version, PID: os.Getpid()}); err != nil {
 		return fmt.Errorf("proc: worker: writing ready: %w", err)
 	}
@@ -256,12 +266,24 @@ func (s *server) task(ctx context.Context, t *wire.Task) error {
 	return s.sendBuckets(res, buckets, "task", t.ID)
 }
 
-// sendBuckets writes a result and its buckets.
+// sendBuckets writes a result and its buckets: large streams to files when
+// the parent allows (see wire.Spiller), the rest through the pipe.
 func (s *server) sendBuckets(res *wire.Result, buckets exec.Buckets, what string, id uint64) error {
+	if s.spill != nil {
+		res.Files = s.spill.Spill(buckets, s.mem)
+		if spillHook != nil && res.Files != nil {
+			spillHook()
+		}
+		if s.spill.Err != nil && !s.spillLogged {
+			s.spillLogged = true
+			fmt.Fprintf(s.stderr, "sending results through the pipe from now on: %v\n", s.spill.Err)
+		}
+	}
 	if err := s.enc.WriteMsg(res); err != nil {
+		wire.RemoveFiles(res.Files)
 		return fmt.Errorf("proc: worker: writing result of %s %d: %w", what, id, err)
 	}
-	if err := s.enc.WriteBuckets(buckets); err != nil {
+	if err := s.enc.WriteResultStreams(buckets, res.Files); err != nil {
 		return fmt.Errorf("proc: worker: writing result of %s %d: %w", what, id, err)
 	}
 	if err := s.enc.Flush(); err != nil {

@@ -239,8 +239,12 @@ func (p *Pool) writeShared(ctx context.Context, schema *arrow.Schema, parts []ar
 }
 
 // sharePrefix starts the name of every shared file, followed by the pid of
-// the process that wrote it.
-const sharePrefix = "dfq-table-"
+// the process that wrote it; resultPrefix that of every result file (see
+// Options.PipeResults), followed by the pid of the parent it is for.
+const (
+	sharePrefix  = "dfq-table-"
+	resultPrefix = "dfq-result-"
+)
 
 // removeStale removes the shared files in dir left by processes that no
 // longer exist (killed before their pool could close): in /dev/shm they
@@ -253,7 +257,9 @@ func removeStale(dir string) {
 	for _, e := range entries {
 		rest, ok := strings.CutPrefix(e.Name(), sharePrefix)
 		if !ok {
-			continue
+			if rest, ok = strings.CutPrefix(e.Name(), resultPrefix); !ok {
+				continue
+			}
 		}
 		pidText, _, ok := strings.Cut(rest, "-")
 		pid, err := strconv.Atoi(pidText)
@@ -266,10 +272,13 @@ func removeStale(dir string) {
 	}
 }
 
+// shmDir is Linux's shared memory file system.
+const shmDir = "/dev/shm"
+
 // shareDir is /dev/shm when it is a writable directory, else the temporary
 // directory.
 func shareDir() string {
-	const shm = "/dev/shm"
+	const shm = shmDir
 	if st, err := os.Stat(shm); err == nil && st.IsDir() {
 		if f, err := os.CreateTemp(shm, "dfq-probe-*"); err == nil {
 			f.Close()

@@ -5,6 +5,8 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"io"
+	"os"
 
 	"github.com/apache/arrow/go/v17/arrow"
 	"github.com/apache/arrow/go/v17/arrow/ipc"
@@ -182,4 +184,43 @@ func streamSchema(head []byte) (*arrow.Schema, []int64, error) {
 		return nil, nil, fmt.Errorf("IPC schema message: %d fields, arrow reads %d: %w", len(ids), schema.NumFields(), errCorrupt)
 	}
 	return schema, ids, nil
+}
+
+// ReadStreamFile decodes the Arrow IPC stream that fills the file at path
+// in place, as DecodeStream does, from a read-only memory map of the file
+// (where maps are not supported, from its bytes read into memory): the
+// records' buffers are views of the file's pages, unmapped once the last
+// array over them is released. The file may be removed as soon as
+// ReadStreamFile returns. It also returns the file's size.
+func ReadStreamFile(path string) (*arrow.Schema, []arrow.Record, int64, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, nil, 0, err
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		return nil, nil, 0, err
+	}
+	size := st.Size()
+	if size == 0 {
+		return nil, nil, 0, fmt.Errorf("%s: empty file: %w", path, errCorrupt)
+	}
+	data, err := mapWhole(f, size)
+	free := func() { unmapFile(data) }
+	if err != nil {
+		data = make([]byte, size)
+		if _, err := io.ReadFull(f, data); err != nil {
+			return nil, nil, 0, fmt.Errorf("%s: %w", path, err)
+		}
+		free = nil
+	}
+	schema, recs, err := DecodeStream(data, free)
+	if err != nil {
+		if free != nil {
+			free()
+		}
+		return nil, nil, 0, fmt.Errorf("%s: %w", path, err)
+	}
+	return schema, recs, size, nil
 }

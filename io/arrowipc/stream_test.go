@@ -240,3 +240,42 @@ func TestCorruptSchemaFiles(t *testing.T) {
 		r.Release()
 	}
 }
+
+// TestReadStreamFile: a stream file is read in place, its records outlive
+// the file's removal; a bad file gives an error naming it.
+func TestReadStreamFile(t *testing.T) {
+	mem := memory.NewCheckedAllocator(recycle.New(recycle.Options{Poison: true}))
+	defer mem.AssertSize(t, 0)
+	schema, recs := mappableBatches(t, mem)
+	var want [][]string
+	for _, r := range recs {
+		want = append(want, rowsOf(r)...)
+	}
+	data := streamBytes(t, schema, recs, ipc.WithAllocator(mem))
+	for _, r := range recs {
+		r.Release()
+	}
+	path := filepath.Join(t.TempDir(), "r.arrows")
+	require.NoError(t, os.WriteFile(path, data, 0o600))
+	got, gotRecs, size, err := ReadStreamFile(path)
+	require.NoError(t, err)
+	require.EqualValues(t, len(data), size)
+	require.True(t, got.Equal(schema))
+	require.NoError(t, os.Remove(path))
+	var rows [][]string
+	for _, r := range gotRecs {
+		rows = append(rows, rowsOf(r)...)
+		r.Release()
+	}
+	require.Equal(t, want, rows)
+	require.Zero(t, mem.CurrentAlloc(), "nothing copied")
+
+	require.NoError(t, os.WriteFile(path, data[:len(data)/2], 0o600))
+	_, _, _, err = ReadStreamFile(path)
+	require.ErrorContains(t, err, path)
+	require.NoError(t, os.WriteFile(path, nil, 0o600))
+	_, _, _, err = ReadStreamFile(path)
+	require.ErrorIs(t, err, ErrCorrupt)
+	_, _, _, err = ReadStreamFile(filepath.Join(t.TempDir(), "missing"))
+	require.ErrorIs(t, err, os.ErrNotExist)
+}

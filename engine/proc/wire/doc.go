@@ -22,12 +22,16 @@
 //
 // Messages and their kinds:
 //
-//	Hello    parent -> child  protocol version
+//	Hello    parent -> child  protocol version and, optionally, where and
+//	                          from what size the worker may put result
+//	                          streams in files (see Spiller)
 //	Ready    child -> parent  protocol version, pid
 //	Task     parent -> child  fragment (JSON), split, bucket count, and the
 //	                          group it accumulates into (0: none)
 //	Result   child -> parent  scan statistics and, per bucket, the number of
-//	                          IPC streams that follow (0 for an empty bucket)
+//	                          IPC streams that follow (0 for an empty bucket);
+//	                          optionally, per stream, the file holding it
+//	                          instead (read in place, then removed)
 //	Error    child -> parent  code and message (a task failed, or the
 //	                          handshake was refused)
 //	Shutdown parent -> child  finish and exit (so does end of input)

@@ -94,6 +94,11 @@ func (l Limits) withDefaults() Limits {
 // Hello opens a connection: the parent's protocol version.
 type Hello struct {
 	Version int `json:"version"`
+	// Results, when set, lets the worker send large result streams as
+	// files whose paths start with it (see Spiller and Result.Files).
+	Results string `json:"results,omitempty"`
+	// ResultBytes is the least a stream must hold to go to a file.
+	ResultBytes int64 `json:"result_bytes,omitempty"`
 }
 
 // Ready answers Hello: the worker's protocol version and process id.
@@ -136,6 +141,9 @@ type Result struct {
 	ID      uint64           `json:"id"`
 	Stats   source.ScanStats `json:"stats"`
 	Streams []int            `json:"streams"`
+	// Files, when not nil, has an entry per stream (in order): the file
+	// holding it, or "" for a stream that follows on the pipe.
+	Files []string `json:"files,omitempty"`
 	// Nanos is the time the worker spent on the task, writing excluded.
 	Nanos int64 `json:"nanos"`
 }

@@ -8,11 +8,14 @@ import (
 	"fmt"
 	"hash/crc32"
 	"io"
+	"os"
 	"sync/atomic"
 
 	"github.com/apache/arrow/go/v17/arrow"
 	"github.com/apache/arrow/go/v17/arrow/ipc"
 	"github.com/apache/arrow/go/v17/arrow/memory"
+
+	"github.com/dfq/dfq/io/arrowipc"
 )
 
 // Encoder writes messages to a byte stream. It buffers its output: call Flush
@@ -109,28 +112,18 @@ func BucketStreams(buckets [][]arrow.Record) []int {
 // WriteBuckets writes every bucket's records as the IPC streams that
 // BucketStreams counts. It does not take ownership of the records.
 func (e *Encoder) WriteBuckets(buckets [][]arrow.Record) error {
-	var run []arrow.Record
-	for _, recs := range buckets {
-		run = run[:0]
-		for _, r := range recs {
-			if r == nil {
-				continue
-			}
-			if len(run) > 0 && !r.Schema().Equal(run[0].Schema()) {
-				if err := e.WriteStream(run[0].Schema(), run); err != nil {
-					return err
-				}
-				run = run[:0]
-			}
-			run = append(run, r)
+	return e.WriteResultStreams(buckets, nil)
+}
+
+// WriteResultStreams writes the IPC streams of buckets that files (a
+// Result's Files, see Spiller) does not put in a file.
+func (e *Encoder) WriteResultStreams(buckets [][]arrow.Record, files []string) error {
+	return eachStream(buckets, func(k int, recs []arrow.Record) error {
+		if k < len(files) && files[k] != "" {
+			return nil
 		}
-		if len(run) > 0 {
-			if err := e.WriteStream(run[0].Schema(), run); err != nil {
-				return err
-			}
-		}
-	}
-	return nil
+		return e.WriteStream(recs[0].Schema(), recs)
+	})
 }
 
 // Flush writes buffered bytes to the underlying writer.
@@ -288,25 +281,71 @@ func ipcErr(mr *msgReader, err error) error {
 }
 
 // ReadBuckets reads the IPC streams a Result announces (streams[i] for
-// bucket i) and returns each bucket's records, owned by the caller. On error
-// it releases everything it read.
+// bucket i) from the pipe and returns each bucket's records, owned by the
+// caller. On error it releases everything it read.
 func (d *Decoder) ReadBuckets(streams []int, mem memory.Allocator) ([][]arrow.Record, error) {
-	out := make([][]arrow.Record, len(streams))
-	for i, n := range streams {
-		if n < 0 {
-			ReleaseBuckets(out)
-			return nil, protof("wire: bucket %d: %d streams", i, n)
+	b, _, err := d.ReadResult(&Result{Streams: streams}, nil, mem)
+	return b, err
+}
+
+// ReadResult reads the IPC streams res announces and returns each bucket's
+// records, owned by the caller, with the bytes of the files read. Streams
+// listed in res.Files are read from their files, which accept must approve
+// first (it returns an error for a path the worker had no business naming)
+// and which are removed once read; the others follow on the pipe. On error
+// it releases everything read and removes every file listed.
+func (d *Decoder) ReadResult(res *Result, accept func(path string) error, mem memory.Allocator) (out [][]arrow.Record, fileBytes int64, err error) {
+	total := 0
+	for i, n := range res.Streams {
+		if n < 0 || n > 1<<20 {
+			RemoveFiles(res.Files)
+			return nil, 0, protof("wire: bucket %d: %d streams", i, n)
 		}
+		total += n
+	}
+	if res.Files != nil && len(res.Files) != total {
+		RemoveFiles(res.Files)
+		return nil, 0, protof("wire: %d files listed for %d streams", len(res.Files), total)
+	}
+	out = make([][]arrow.Record, len(res.Streams))
+	defer func() {
+		if err != nil {
+			ReleaseBuckets(out)
+			out = nil
+			RemoveFiles(res.Files)
+		}
+	}()
+	k := 0
+	for i, n := range res.Streams {
 		for j := 0; j < n; j++ {
-			recs, _, err := d.ReadStream(mem)
-			if err != nil {
-				ReleaseBuckets(out)
-				return nil, fmt.Errorf("bucket %d stream %d: %w", i, j, err)
+			var recs []arrow.Record
+			if k < len(res.Files) && res.Files[k] != "" {
+				path := res.Files[k]
+				if accept == nil {
+					return out, fileBytes, protof("wire: bucket %d stream %d: in file %s, which was not asked for", i, j, path)
+				}
+				if err := accept(path); err != nil {
+					return out, fileBytes, protof("wire: bucket %d stream %d: %w", i, j, err)
+				}
+				var size int64
+				_, recs, size, err = arrowipc.ReadStreamFile(path)
+				os.Remove(path)
+				res.Files[k] = ""
+				if err != nil {
+					return out, fileBytes, protof("wire: bucket %d stream %d: %w", i, j, err)
+				}
+				fileBytes += size
+			} else {
+				recs, _, err = d.ReadStream(mem)
+				if err != nil {
+					return out, fileBytes, fmt.Errorf("bucket %d stream %d: %w", i, j, err)
+				}
 			}
 			out[i] = append(out[i], recs...)
+			k++
 		}
 	}
-	return out, nil
+	return out, fileBytes, nil
 }
 
 // ReleaseBuckets releases every record of buckets.

@@ -7,6 +7,8 @@ import (
 	"errors"
 	"hash/crc32"
 	"io"
+	"os"
+	"path/filepath"
 	"runtime"
 	"strings"
 	"testing"
@@ -447,4 +449,91 @@ func FuzzReadFrame(f *testing.F) {
 			t.Fatalf("allocated %d bytes for %d bytes of input", got, len(data))
 		}
 	})
+}
+
+// TestResultFiles: large streams go to files (those that can be decoded in
+// place), the rest on the pipe; the reader gets the same buckets, removes
+// the files, and refuses (removing them too) files it did not agree to.
+func TestResultFiles(t *testing.T) {
+	mem := memory.NewCheckedAllocator(recycle.New(recycle.Options{Poison: true}))
+	defer mem.AssertSize(t, 0)
+	buckets := sampleBuckets(t, mem)
+	defer ReleaseBuckets(buckets)
+	streams := BucketStreams(buckets)
+	dir := t.TempDir()
+	prefix := filepath.Join(dir, "r-")
+	accept := func(path string) error {
+		if !strings.HasPrefix(path, prefix) {
+			return errors.New("not ours")
+		}
+		return nil
+	}
+	inDir := func() int {
+		entries, err := os.ReadDir(dir)
+		require.NoError(t, err)
+		return len(entries)
+	}
+	// send encodes res and the streams it keeps on the pipe.
+	send := func(res *Result) *Decoder {
+		var buf bytes.Buffer
+		enc := NewEncoder(&buf, mem)
+		require.NoError(t, enc.WriteMsg(res))
+		require.NoError(t, enc.WriteResultStreams(buckets, res.Files))
+		require.NoError(t, enc.Flush())
+		dec := NewDecoder(&buf, Limits{})
+		m, err := dec.ReadMsg()
+		require.NoError(t, err)
+		require.Equal(t, res, m)
+		return dec
+	}
+
+	sp := &Spiller{Prefix: prefix, MinBytes: 0}
+	files := sp.Spill(buckets, mem)
+	require.NoError(t, sp.Err)
+	require.Len(t, files, 6)
+	require.Empty(t, files[5], "list columns are not decoded in place: on the pipe")
+	written := 0
+	for _, f := range files {
+		if f != "" {
+			require.FileExists(t, f)
+			written++
+		}
+	}
+	require.GreaterOrEqual(t, written, 3)
+	require.Equal(t, written, inDir())
+	res := &Result{ID: 1, Streams: streams, Files: files}
+	dec := send(res)
+	got, n, err := dec.ReadResult(res, accept, mem)
+	require.NoError(t, err)
+	require.Positive(t, n)
+	requireBucketsEqual(t, buckets, got)
+	ReleaseBuckets(got)
+	require.Zero(t, inDir(), "files removed once read")
+
+	// A threshold above every stream: all on the pipe.
+	sp.MinBytes = 1 << 40
+	require.Nil(t, sp.Spill(buckets, mem))
+
+	// Files the reader did not agree to are refused and removed.
+	sp.MinBytes = 0
+	res = &Result{ID: 2, Streams: streams, Files: sp.Spill(buckets, mem)}
+	require.NotZero(t, inDir())
+	dec = send(res)
+	_, _, err = dec.ReadResult(res, func(string) error { return errors.New("not ours") }, mem)
+	require.ErrorIs(t, err, ErrProtocol)
+	require.ErrorContains(t, err, "not ours")
+	require.Zero(t, inDir())
+	res = &Result{ID: 3, Streams: streams, Files: sp.Spill(buckets, mem)}
+	_, _, err = send(res).ReadResult(res, nil, mem)
+	require.ErrorIs(t, err, ErrProtocol)
+	require.Zero(t, inDir())
+	// A file list that does not match the streams.
+	_, _, err = NewDecoder(&bytes.Buffer{}, Limits{}).ReadResult(&Result{Streams: []int{1}, Files: []string{"", ""}}, accept, mem)
+	require.ErrorIs(t, err, ErrProtocol)
+
+	// Files that cannot be written: the pipe, from then on.
+	bad := &Spiller{Prefix: filepath.Join(dir, "missing", "r-")}
+	require.Nil(t, bad.Spill(buckets, mem))
+	require.Error(t, bad.Err)
+	require.Nil(t, bad.Spill(buckets, mem))
 }
