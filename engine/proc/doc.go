@@ -21,7 +21,7 @@
 // parent maps, decodes where it lies (io/arrowipc.ReadStreamFile) and
 // removes. That skips two copies through the kernel, a checksum and the IPC
 // reader's copy of every buffer: for h2o q10 (394 MB from two workers) the
-// parent's decoding went from about 0.4 to 0.08 CPU seconds. Files a worker
+// parent's decoding went from about 0.4 to 0.1 CPU seconds. Files a worker
 // leaves behind (it died before announcing them) are removed when it is
 // reaped, and those of a parent that was killed by the next pool's first
 // worker start. The byte protocol is in package wire.
