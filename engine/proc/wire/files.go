@@ -47,10 +47,13 @@ func (s *Spiller) Spill(buckets [][]arrow.Record, mem memory.Allocator) []string
 	if s == nil || s.Prefix == "" || s.off {
 		return nil
 	}
-	var files []string
-	n := 0
+	total := 0
+	for _, n := range BucketStreams(buckets) {
+		total += n
+	}
+	files := make([]string, total)
+	written := false
 	eachStream(buckets, func(k int, recs []arrow.Record) error {
-		n++
 		if s.off || !mappable(recs[0].Schema()) || streamBytes(recs) < s.MinBytes {
 			return nil
 		}
@@ -59,14 +62,11 @@ func (s *Spiller) Spill(buckets [][]arrow.Record, mem memory.Allocator) []string
 			s.off, s.Err = true, err
 			return nil
 		}
-		if files == nil {
-			files = make([]string, k, k+1)
-		}
-		files = append(files[:k], path)
+		files[k], written = path, true
 		return nil
 	})
-	if files != nil {
-		files = append(files, make([]string, n-len(files))...)
+	if !written {
+		return nil
 	}
 	return files
 }

@@ -537,3 +537,41 @@ func TestResultFiles(t *testing.T) {
 	require.Error(t, bad.Err)
 	require.Nil(t, bad.Spill(buckets, mem))
 }
+
+// TestSpillSkips: streams below the threshold between ones above it stay
+// on the pipe, each file at its stream's place.
+func TestSpillSkips(t *testing.T) {
+	mem := memory.NewCheckedAllocator(recycle.New(recycle.Options{Poison: true}))
+	defer mem.AssertSize(t, 0)
+	schema := arrow.NewSchema([]arrow.Field{{Name: "v", Type: arrow.PrimitiveTypes.Int64}}, nil)
+	ints := func(n int) arrow.Record {
+		b := array.NewInt64Builder(mem)
+		defer b.Release()
+		for i := range n {
+			b.Append(int64(i))
+		}
+		a := b.NewArray()
+		defer a.Release()
+		return array.NewRecord(schema, []arrow.Array{a}, int64(n))
+	}
+	// Streams of 8000, 8, 8, 8 and 8000 bytes, then 8 again.
+	buckets := [][]arrow.Record{{ints(1000)}, {ints(1)}, {ints(1)}, {ints(1)}, {ints(1000)}, {ints(1)}}
+	defer ReleaseBuckets(buckets)
+	dir := t.TempDir()
+	sp := &Spiller{Prefix: filepath.Join(dir, "r-"), MinBytes: 1000}
+	files := sp.Spill(buckets, mem)
+	require.NoError(t, sp.Err)
+	require.Len(t, files, 6)
+	for k, f := range files {
+		require.Equal(t, k == 0 || k == 4, f != "", "stream %d", k)
+	}
+	var buf bytes.Buffer
+	enc := NewEncoder(&buf, mem)
+	res := &Result{Streams: BucketStreams(buckets), Files: files}
+	require.NoError(t, enc.WriteResultStreams(buckets, files))
+	require.NoError(t, enc.Flush())
+	got, _, err := NewDecoder(&buf, Limits{}).ReadResult(res, func(string) error { return nil }, mem)
+	require.NoError(t, err)
+	requireBucketsEqual(t, buckets, got)
+	ReleaseBuckets(got)
+}
