@@ -39,7 +39,7 @@ bench:
 	$(GO) build -buildvcs=auto -o $(BIN) ./cmd/dfq || $(GO) build -o $(BIN) ./cmd/dfq
 	@mkdir -p bench data
 	@test -f $(BENCH_DATA) || ./$(BIN) gen h2o --rows $(BENCH_ROWS) --k 100 --seed 1 --format parquet -o data
-	set -o pipefail; ./$(BIN) bench --suite h2o --data $(BENCH_DATA) --workers 1,2 --runs 3 \
+	set -o pipefail; ./$(BIN) bench --suite h2o --data $(BENCH_DATA) --workers 1,2 --runs 5 \
 		--json bench/results.json --plot bench/speedup.svg | tee bench/results.txt
 
 clean:

@@ -471,7 +471,7 @@ func TestText(t *testing.T) {
 		got, want string
 	}{
 		{seconds(2.5), "2.5s"}, {seconds(0.0123), "12.3ms"}, {seconds(4e-5), "40µs"},
-		{bytesText(512), "512 B"}, {bytesText(3 << 20), "3 MiB"}, {bytesText(0), "?"}, {bytesText(1536 << 20), "1.5 GiB"},
+		{bytesText(512), "512 B"}, {bytesText(3 << 20), "3 MiB"}, {bytesText(0), "?"}, {bytesText(1536 << 20), "1.5 GiB"}, {bytesText(1010 << 20), "1010 MiB"}, {seconds(0.9996), "1000ms"},
 		{rateText(0), "-"}, {rateText(2.5e7), "25M"}, {rateText(1500), "1.5k"}, {rateText(3e9), "3G"},
 		{shortCount(10_000_000), "1e7"}, {shortCount(20_000), "20000"}, {shortCount(1), "1"},
 	}

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"strconv"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -88,11 +89,21 @@ func seconds(s float64) string {
 	d := time.Duration(s * float64(time.Second))
 	switch {
 	case d >= time.Second:
-		return fmt.Sprintf("%.3gs", s)
+		return sig3(s) + "s"
 	case d >= time.Millisecond:
-		return fmt.Sprintf("%.3gms", s*1e3)
+		return sig3(s*1e3) + "ms"
 	}
-	return fmt.Sprintf("%.3gµs", s*1e6)
+	return sig3(s*1e6) + "µs"
+}
+
+// sig3 renders v with three significant digits, without an exponent
+// (1010, not 1.01e+03).
+func sig3(v float64) string {
+	s := strconv.FormatFloat(v, 'g', 3, 64)
+	if strings.ContainsRune(s, 'e') {
+		s = strconv.FormatFloat(v, 'f', 0, 64)
+	}
+	return s
 }
 
 // bytesText renders a byte count in binary units.
@@ -109,7 +120,7 @@ func bytesText(n int64) string {
 		v /= unit
 		u++
 	}
-	return fmt.Sprintf("%.3g %ciB", v, "KMGT"[u-1])
+	return fmt.Sprintf("%s %ciB", sig3(v), "KMGT"[u-1])
 }
 
 // rateText renders rows per second as 12.3M.
