@@ -113,7 +113,7 @@ func (c *mapCache) get(f *os.File, size int64) (*mapping, error) {
 		}
 	}
 	c.trim()
-	data, err := mapFile(f, size)
+	data, err := mapFile(f, size, false)
 	if err != nil {
 		return nil, err
 	}

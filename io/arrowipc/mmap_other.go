@@ -8,7 +8,7 @@ import (
 )
 
 // mapFile is not available here: mapped splits are read by copying.
-func mapFile(*os.File, int64) ([]byte, error) {
+func mapFile(*os.File, int64, bool) ([]byte, error) {
 	return nil, errors.New("memory maps are not supported on this platform")
 }
 

@@ -1,8 +1,6 @@
-//go:build !linux
+//go:build unix && !linux
 
 package arrowipc
 
-import "os"
-
-// mapWhole maps the first size bytes of f read-only.
-func mapWhole(f *os.File, size int64) ([]byte, error) { return mapFile(f, size) }
+// mapPopulate: no such flag here; pages are read in as they are touched.
+const mapPopulate = 0

@@ -206,7 +206,7 @@ func ReadStreamFile(path string) (*arrow.Schema, []arrow.Record, int64, error) {
 	if size == 0 {
 		return nil, nil, 0, fmt.Errorf("%s: empty file: %w", path, errCorrupt)
 	}
-	data, err := mapWhole(f, size)
+	data, err := mapFile(f, size, true)
 	free := func() { unmapFile(data) }
 	if err != nil {
 		data = make([]byte, size)

@@ -29,14 +29,10 @@ func streamBytes(t testing.TB, schema *arrow.Schema, recs []arrow.Record, opts .
 	return buf.Bytes()
 }
 
-// freeCounter counts calls of its free function.
-type freeCounter struct{ n int }
-
-func (f *freeCounter) free() { f.n++ }
-
-func TestDecodeStream(t *testing.T) {
-	mem := memory.NewCheckedAllocator(recycle.New(recycle.Options{Poison: true}))
-	defer mem.AssertSize(t, 0)
+// mappableStream returns mappableBatches as one IPC stream, with its
+// schema and rows.
+func mappableStream(t testing.TB, mem memory.Allocator) (*arrow.Schema, [][]string, []byte) {
+	t.Helper()
 	schema, recs := mappableBatches(t, mem)
 	var want [][]string
 	for _, r := range recs {
@@ -46,11 +42,23 @@ func TestDecodeStream(t *testing.T) {
 	for _, r := range recs {
 		r.Release()
 	}
+	return schema, want, data
+}
+
+// freeCounter counts calls of its free function.
+type freeCounter struct{ n int }
+
+func (f *freeCounter) free() { f.n++ }
+
+func TestDecodeStream(t *testing.T) {
+	mem := memory.NewCheckedAllocator(recycle.New(recycle.Options{Poison: true}))
+	defer mem.AssertSize(t, 0)
+	schema, want, data := mappableStream(t, mem)
 	var fc freeCounter
 	got, gotRecs, err := DecodeStream(data, fc.free)
 	require.NoError(t, err)
 	require.True(t, got.Equal(schema), "schema %s, want %s", got, schema)
-	require.Len(t, gotRecs, len(recs))
+	require.Greater(t, len(gotRecs), 1, "several record batches")
 	var rows [][]string
 	for _, r := range gotRecs {
 		rows = append(rows, rowsOf(r)...)
@@ -246,15 +254,7 @@ func TestCorruptSchemaFiles(t *testing.T) {
 func TestReadStreamFile(t *testing.T) {
 	mem := memory.NewCheckedAllocator(recycle.New(recycle.Options{Poison: true}))
 	defer mem.AssertSize(t, 0)
-	schema, recs := mappableBatches(t, mem)
-	var want [][]string
-	for _, r := range recs {
-		want = append(want, rowsOf(r)...)
-	}
-	data := streamBytes(t, schema, recs, ipc.WithAllocator(mem))
-	for _, r := range recs {
-		r.Release()
-	}
+	schema, want, data := mappableStream(t, mem)
 	path := filepath.Join(t.TempDir(), "r.arrows")
 	require.NoError(t, os.WriteFile(path, data, 0o600))
 	got, gotRecs, size, err := ReadStreamFile(path)
