@@ -96,8 +96,10 @@ type Pool struct {
 	sweepOnce  sync.Once // removeStale before the first shared file
 
 	// results is the path prefix of the workers' result files (see
-	// wire.Hello), "" when results come through the pipes.
+	// wire.Hello), "" when results come through the pipes; starts numbers
+	// the processes started, each adding its number to the prefix.
 	results string
+	starts  atomic.Int64
 }
 
 // pools numbers the pools of this process (their result file names).

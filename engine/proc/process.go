@@ -32,7 +32,7 @@ type process struct {
 	nextID  uint64
 	sendErr error // the first failed write to stdin
 	// results starts the paths of the worker's result files (the pool's
-	// prefix, its pid, "-"); "" when it sends none.
+	// prefix, the process's number, "-"); "" when it sends none.
 	results string
 
 	closeIn   sync.Once
@@ -151,8 +151,12 @@ func (p *Pool) startProcess(ctx context.Context, id int) (pr *process, err error
 	// (junk, or nothing) says more than the broken pipe, so read anyway.
 	if p.results != "" {
 		p.sweepOnce.Do(func() { removeStale(filepath.Dir(p.results)) })
+		// A prefix of its own for every process started (not its pid,
+		// which a later worker may get while this one's files are
+		// being removed).
+		pr.results = p.results + strconv.FormatInt(p.starts.Add(1), 10) + "-"
 	}
-	if err := pr.enc.WriteMsg(&wire.Hello{Version: wire.Version, Results: p.results, ResultBytes: p.opts.ResultFileBytes}); err == nil {
+	if err := pr.enc.WriteMsg(&wire.Hello{Version: wire.Version, Results: pr.results, ResultBytes: p.opts.ResultFileBytes}); err == nil {
 		pr.enc.Flush()
 	}
 	m, err := pr.dec.ReadMsg()
@@ -170,9 +174,6 @@ func (p *Pool) startProcess(ctx context.Context, id int) (pr *process, err error
 	case *wire.Ready:
 		if m.Version != wire.Version {
 			return fail(fmt.Errorf("worker speaks protocol version %d, want %d: %w", m.Version, wire.Version, wire.ErrVersion))
-		}
-		if p.results != "" && m.PID > 0 {
-			pr.results = p.results + strconv.Itoa(m.PID) + "-"
 		}
 	case *wire.Error:
 		return fail(fmt.Errorf("worker refused the handshake: %w", m))

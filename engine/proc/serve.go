@@ -193,7 +193,7 @@ func (s *server) handshake(dec *wire.Decoder) error {
 		return err
 	}
 	if h.Results != "" {
-		s.spill = &wire.Spiller{Prefix: h.Results + strconv.Itoa(os.Getpid()) + "-", MinBytes: h.ResultBytes}
+		s.spill = &wire.Spiller{Prefix: h.Results, MinBytes: h.ResultBytes}
 	}
 	if err := s.send(&wire.Ready{Version: wire.Version, PID: os.Getpid()}); err != nil {
 		return fmt.Errorf("proc: worker: writing ready: %w", err)
@@ -279,14 +279,16 @@ func (s *server) sendBuckets(res *wire.Result, buckets exec.Buckets, what string
 			fmt.Fprintf(s.stderr, "sending results through the pipe from now on: %v\n", s.spill.Err)
 		}
 	}
-	if err := s.enc.WriteMsg(res); err != nil {
+	err := s.enc.WriteMsg(res)
+	if err == nil {
+		err = s.enc.WriteResultStreams(buckets, res.Files)
+	}
+	if err == nil {
+		err = s.enc.Flush()
+	}
+	if err != nil {
+		// The parent is gone or stopped reading: the files are litter.
 		wire.RemoveFiles(res.Files)
-		return fmt.Errorf("proc: worker: writing result of %s %d: %w", what, id, err)
-	}
-	if err := s.enc.WriteResultStreams(buckets, res.Files); err != nil {
-		return fmt.Errorf("proc: worker: writing result of %s %d: %w", what, id, err)
-	}
-	if err := s.enc.Flush(); err != nil {
 		return fmt.Errorf("proc: worker: writing result of %s %d: %w", what, id, err)
 	}
 	return nil

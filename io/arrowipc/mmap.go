@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"math"
 	"os"
 	"sync"
 	"sync/atomic"
@@ -342,6 +343,11 @@ func (mp *mapped) batch(b block, cols []int, out *arrow.Schema) (arrow.Record, i
 	info, body, err := mp.message(b, msgRecordBatch)
 	if err != nil {
 		return nil, 0, err
+	}
+	// Columns bound the rows by their buffers; without columns nothing
+	// does.
+	if info.rows < 0 || info.rows > math.MaxInt32 {
+		return nil, 0, fmt.Errorf("record batch of %d rows: %w", info.rows, errCorrupt)
 	}
 	if len(info.nodes) != len(mp.fields) {
 		return nil, 0, fmt.Errorf("%d field nodes for %d columns: %w", len(info.nodes), len(mp.fields), errCorrupt)

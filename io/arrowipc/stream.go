@@ -191,8 +191,17 @@ func streamSchema(head []byte) (*arrow.Schema, []int64, error) {
 // (where maps are not supported, from its bytes read into memory): the
 // records' buffers are views of the file's pages, unmapped once the last
 // array over them is released. The file may be removed as soon as
-// ReadStreamFile returns. It also returns the file's size.
+// ReadStreamFile returns, but must not be changed while the records live
+// (its writer hands it over: a truncated mapping faults). It also returns
+// the file's size. Anything but a regular file is refused.
 func ReadStreamFile(path string) (*arrow.Schema, []arrow.Record, int64, error) {
+	// Only a regular file: opening a FIFO would block, and a symbolic link
+	// could lead anywhere.
+	if st, err := os.Lstat(path); err != nil {
+		return nil, nil, 0, err
+	} else if !st.Mode().IsRegular() {
+		return nil, nil, 0, fmt.Errorf("%s is not a regular file (%s): %w", path, st.Mode().Type(), errCorrupt)
+	}
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, nil, 0, err
@@ -201,6 +210,9 @@ func ReadStreamFile(path string) (*arrow.Schema, []arrow.Record, int64, error) {
 	st, err := f.Stat()
 	if err != nil {
 		return nil, nil, 0, err
+	}
+	if !st.Mode().IsRegular() {
+		return nil, nil, 0, fmt.Errorf("%s is not a regular file (%s): %w", path, st.Mode().Type(), errCorrupt)
 	}
 	size := st.Size()
 	if size == 0 {

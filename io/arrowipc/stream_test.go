@@ -279,3 +279,25 @@ func TestReadStreamFile(t *testing.T) {
 	_, _, _, err = ReadStreamFile(filepath.Join(t.TempDir(), "missing"))
 	require.ErrorIs(t, err, os.ErrNotExist)
 }
+
+// TestDecodeStreamRowBound: a record batch without columns says how many
+// rows it has and nothing checks it: more than an array can hold is refused.
+func TestDecodeStreamRowBound(t *testing.T) {
+	schema := arrow.NewSchema(nil, nil)
+	for _, tc := range []struct {
+		rows int64
+		ok   bool
+	}{{5, true}, {1 << 50, false}} {
+		rec := array.NewRecord(schema, nil, tc.rows)
+		data := streamBytes(t, schema, []arrow.Record{rec})
+		_, recs, err := DecodeStream(data, nil)
+		if !tc.ok {
+			require.ErrorIs(t, err, ErrCorrupt)
+			continue
+		}
+		require.NoError(t, err)
+		require.Len(t, recs, 1)
+		require.EqualValues(t, tc.rows, recs[0].NumRows())
+		recs[0].Release()
+	}
+}

@@ -15,8 +15,8 @@ import (
 
 // Large results may travel as files rather than on the pipe. When the
 // parent's Hello names a path prefix (Hello.Results, a directory in shared
-// memory and a name prefix of its own), a worker may write an IPC stream of
-// a result to a file named prefix + its pid + "-" + a sequence number +
+// memory and a name prefix of its own for that worker), a worker may write
+// an IPC stream of a result to a file named prefix + a sequence number +
 // ".arrows" and list it in Result.Files instead of sending it. The parent
 // maps the file, decodes it in place (arrowipc.ReadStreamFile) and removes
 // it. Only streams whose columns can be decoded in place qualify. Through
@@ -26,8 +26,7 @@ import (
 
 // Spiller writes a worker's large streams to files (see Hello.Results).
 type Spiller struct {
-	// Prefix starts every file's path: Hello.Results, the worker's pid and
-	// "-".
+	// Prefix starts every file's path: Hello.Results.
 	Prefix string
 	// MinBytes is the least a stream's buffers must hold to go to a file.
 	MinBytes int64

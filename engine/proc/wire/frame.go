@@ -95,7 +95,8 @@ func (l Limits) withDefaults() Limits {
 type Hello struct {
 	Version int `json:"version"`
 	// Results, when set, lets the worker send large result streams as
-	// files whose paths start with it (see Spiller and Result.Files).
+	// files whose paths start with it, a prefix for this worker alone
+	// (see Spiller and Result.Files).
 	Results string `json:"results,omitempty"`
 	// ResultBytes is the least a stream must hold to go to a file.
 	ResultBytes int64 `json:"result_bytes,omitempty"`

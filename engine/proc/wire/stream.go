@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"encoding/binary"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"hash/crc32"
 	"io"
@@ -293,28 +294,35 @@ func (d *Decoder) ReadBuckets(streams []int, mem memory.Allocator) ([][]arrow.Re
 // listed in res.Files are read from their files, which accept must approve
 // first (it returns an error for a path the worker had no business naming)
 // and which are removed once read; the others follow on the pipe. On error
-// it releases everything read and removes every file listed.
+// it releases everything read and removes the files listed that accept
+// approves (never others: the list comes from the worker). A file that is
+// malformed, or that accept refuses, is a protocol error; one that cannot be
+// read is not (the worker may be retried).
 func (d *Decoder) ReadResult(res *Result, accept func(path string) error, mem memory.Allocator) (out [][]arrow.Record, fileBytes int64, err error) {
+	defer func() {
+		if err != nil {
+			ReleaseBuckets(out)
+			out = nil
+			if accept != nil {
+				for _, f := range res.Files {
+					if f != "" && accept(f) == nil {
+						os.Remove(f)
+					}
+				}
+			}
+		}
+	}()
 	total := 0
 	for i, n := range res.Streams {
 		if n < 0 || n > 1<<20 {
-			RemoveFiles(res.Files)
 			return nil, 0, protof("wire: bucket %d: %d streams", i, n)
 		}
 		total += n
 	}
 	if res.Files != nil && len(res.Files) != total {
-		RemoveFiles(res.Files)
 		return nil, 0, protof("wire: %d files listed for %d streams", len(res.Files), total)
 	}
 	out = make([][]arrow.Record, len(res.Streams))
-	defer func() {
-		if err != nil {
-			ReleaseBuckets(out)
-			out = nil
-			RemoveFiles(res.Files)
-		}
-	}()
 	k := 0
 	for i, n := range res.Streams {
 		for j := 0; j < n; j++ {
@@ -331,8 +339,11 @@ func (d *Decoder) ReadResult(res *Result, accept func(path string) error, mem me
 				_, recs, size, err = arrowipc.ReadStreamFile(path)
 				os.Remove(path)
 				res.Files[k] = ""
-				if err != nil {
+				if errors.Is(err, arrowipc.ErrCorrupt) || errors.Is(err, arrowipc.ErrNotInPlace) {
 					return out, fileBytes, protof("wire: bucket %d stream %d: %w", i, j, err)
+				}
+				if err != nil {
+					return out, fileBytes, fmt.Errorf("wire: bucket %d stream %d: %w", i, j, err)
 				}
 				fileBytes += size
 			} else {

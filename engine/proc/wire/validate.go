@@ -2,6 +2,7 @@ package wire
 
 import (
 	"fmt"
+	"math"
 	"unsafe"
 
 	"github.com/apache/arrow/go/v17/arrow"
@@ -13,6 +14,10 @@ import (
 // buffer sizes match lengths, offsets are monotonic and within the data, and
 // dictionary indices of valid slots are within the dictionary.
 func validateRecord(rec arrow.Record) error {
+	// Columns bound the rows by their buffers; without columns nothing does.
+	if rec.NumRows() < 0 || rec.NumRows() > math.MaxInt32 {
+		return fmt.Errorf("record of %d rows", rec.NumRows())
+	}
 	for i, c := range rec.Columns() {
 		if int64(c.Len()) != rec.NumRows() {
 			return fmt.Errorf("column %d has %d rows, the record %d", i, c.Len(), rec.NumRows())

@@ -514,18 +514,35 @@ func TestResultFiles(t *testing.T) {
 	sp.MinBytes = 1 << 40
 	require.Nil(t, sp.Spill(buckets, mem))
 
-	// Files the reader did not agree to are refused and removed.
+	// Files the reader does not agree to are refused and left alone: the
+	// list comes from the worker, which could name anything.
+	precious := filepath.Join(t.TempDir(), "precious.parquet")
+	require.NoError(t, os.WriteFile(precious, []byte("keep"), 0o600))
 	sp.MinBytes = 0
 	res = &Result{ID: 2, Streams: streams, Files: sp.Spill(buckets, mem)}
-	require.NotZero(t, inDir())
+	orphan := res.Files[0]
+	res.Files[0] = precious
 	dec = send(res)
-	_, _, err = dec.ReadResult(res, func(string) error { return errors.New("not ours") }, mem)
+	_, _, err = dec.ReadResult(res, accept, mem)
 	require.ErrorIs(t, err, ErrProtocol)
 	require.ErrorContains(t, err, "not ours")
+	require.FileExists(t, precious)
+	// Its own files it removes, read or not.
+	require.NoError(t, os.Remove(orphan))
 	require.Zero(t, inDir())
 	res = &Result{ID: 3, Streams: streams, Files: sp.Spill(buckets, mem)}
 	_, _, err = send(res).ReadResult(res, nil, mem)
-	require.ErrorIs(t, err, ErrProtocol)
+	require.ErrorIs(t, err, ErrProtocol, "no file was asked for")
+	require.NotZero(t, inDir())
+	require.NoError(t, os.RemoveAll(dir))
+	require.NoError(t, os.Mkdir(dir, 0o700))
+	// A file that cannot be read is not a protocol error (the worker may
+	// be tried again); the others are removed.
+	res = &Result{ID: 4, Streams: streams, Files: sp.Spill(buckets, mem)}
+	require.NoError(t, os.Remove(res.Files[0]))
+	_, _, err = send(res).ReadResult(res, accept, mem)
+	require.ErrorIs(t, err, os.ErrNotExist)
+	require.NotErrorIs(t, err, ErrProtocol)
 	require.Zero(t, inDir())
 	// A file list that does not match the streams.
 	_, _, err = NewDecoder(&bytes.Buffer{}, Limits{}).ReadResult(&Result{Streams: []int{1}, Files: []string{"", ""}}, accept, mem)
