@@ -29,8 +29,8 @@ and max wall time of --runs runs after --warmup runs (from the file to the mater
 result), speedup over seq, parallel efficiency (speedup / workers), input rows per
 second and peak memory (RSS high-water mark of dfq plus, for procs, its workers, over
 one more untimed run that starts from a heap returned to the OS); and, apart, the
-cold-start cost of a new procs pool. The measured runs
-of a query interleave the configurations (seq, threads, procs, seq, ...), so that load
+cold-start cost of a new procs pool and the bytes each procs query moved between dfq and
+its workers. The measured runs of a query interleave the configurations (seq, threads, procs, seq, ...), so that load
 from elsewhere on the machine falls on all of them alike.`,
 	examples: []string{
 		`dfq bench --suite h2o --data data/G1_1e7_1e2_0_0.parquet --workers 1,2 --json bench/results.json --plot bench/speedup.svg`,

@@ -157,6 +157,18 @@ type Measurement struct {
 	// WorkersStarted counts worker processes started during the measured
 	// runs (procs; nonzero means a worker was replaced, which the runs paid for).
 	WorkersStarted int `json:"workers_started,omitempty"`
+	// Shipped is what the last measured run moved between dfq and its
+	// workers (procs only).
+	Shipped *Traffic `json:"shipped,omitempty"`
+}
+
+// Traffic is what one procs query moved between processes: bytes to the
+// workers (work descriptors), bytes back (results, through the pipes and in
+// ResultFiles files in shared memory).
+type Traffic struct {
+	ToWorkers   int64 `json:"to_workers_bytes"`
+	FromWorkers int64 `json:"from_workers_bytes"`
+	ResultFiles int   `json:"result_files"`
 }
 
 // MismatchError is returned when an executor's result differs from the
@@ -597,6 +609,10 @@ func (r *runner) measureRun(ctx context.Context, q Query, c config, o engine.Opt
 	}
 	m.Times = append(m.Times, d.Seconds())
 	m.ResultRows = n
+	if o.Pool != nil {
+		lq := o.Pool.Stats().LastQuery
+		m.Shipped = &Traffic{ToWorkers: lq.BytesSent, FromWorkers: lq.BytesReceived, ResultFiles: lq.ResultFiles}
+	}
 	return nil
 }
 

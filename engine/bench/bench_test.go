@@ -158,8 +158,12 @@ func TestRun(t *testing.T) {
 			require.Equal(t, m.PeakRSS, m.PeakRSSParent+m.PeakRSSWorkers)
 			if m.Mode == "procs" {
 				require.Greater(t, m.PeakRSSWorkers, int64(0))
+				require.NotNil(t, m.Shipped)
+				require.Positive(t, m.Shipped.ToWorkers)
+				require.Positive(t, m.Shipped.FromWorkers)
 			} else {
 				require.Zero(t, m.PeakRSSWorkers)
+				require.Nil(t, m.Shipped)
 			}
 		}
 		// Group counts computed from the generator's output.
@@ -207,6 +211,8 @@ func TestRun(t *testing.T) {
 		}
 		require.Contains(t, out, "speedup")
 		require.Contains(t, out, "procs cold start, 2 worker(s)")
+		require.Contains(t, out, "bytes between dfq and its workers per query")
+		require.Regexp(t, `\n  q1: 1 worker\(s\) [0-9.]+ [KM]?i?B / [0-9.]+ [KM]?i?B, 2 worker\(s\) `, out)
 	})
 	t.Run("plot", func(t *testing.T) {
 		// PNG of a one-query report: rasterising all panels is slow under -race.

@@ -73,6 +73,7 @@ func (rep *Report) WriteText(w io.Writer) error {
 		return err
 	}
 	fmt.Fprintf(&b, "\npeak RSS: %s\n", rep.MemoryShort)
+	writeTraffic(&b, rep.Results)
 	_, err := io.WriteString(w, b.String())
 	return err
 }
@@ -94,6 +95,38 @@ func seconds(s float64) string {
 		return sig3(s*1e3) + "ms"
 	}
 	return sig3(s*1e6) + "µs"
+}
+
+// writeTraffic lists what each procs configuration of each query moved
+// between processes in its last measured run.
+func writeTraffic(b *strings.Builder, results []Measurement) {
+	head := false
+	last := ""
+	for _, r := range results {
+		if r.Shipped == nil {
+			continue
+		}
+		if !head {
+			b.WriteString("bytes between dfq and its workers per query (procs, last measured run), to workers / back:\n")
+			head = true
+		}
+		if r.Query != last {
+			if last != "" {
+				b.WriteByte('\n')
+			}
+			fmt.Fprintf(b, "  %s:", r.Query)
+			last = r.Query
+		} else {
+			b.WriteByte(',')
+		}
+		fmt.Fprintf(b, " %d worker(s) %s / %s", r.Workers, bytesText(r.Shipped.ToWorkers), bytesText(r.Shipped.FromWorkers))
+		if r.Shipped.ResultFiles > 0 {
+			fmt.Fprintf(b, " (%d result files)", r.Shipped.ResultFiles)
+		}
+	}
+	if head {
+		b.WriteByte('\n')
+	}
 }
 
 // sig3 renders v with three significant digits, without an exponent
