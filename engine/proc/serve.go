@@ -262,6 +262,7 @@ func (s *server) task(ctx context.Context, t *wire.Task) error {
 		wire.ReleaseBuckets(buckets)
 		s.checkLeak(live, fmt.Sprintf("task %d (%s)", t.ID, describeSplit(t.Split)))
 	}()
+	compactBuckets(buckets, s.mem)
 	res := &wire.Result{ID: t.ID, Stats: st, Streams: wire.BucketStreams(buckets), Nanos: time.Since(start).Nanoseconds()}
 	return s.sendBuckets(res, buckets, "task", t.ID)
 }
