@@ -304,14 +304,20 @@ func (p *Partial) hint(keys []arrow.Array) {
 		return
 	}
 	n := min(d.Dictionary().Len(), maxHint, 4*d.Len())
-	p.table.Reserve(n)
-	for _, acc := range p.accs {
+	reserve(p.table, p.accs, n)
+	if p.shared != nil {
+		p.shared.Reserve(n)
+	}
+}
+
+// reserve makes room for n groups in t and in the accumulators that can
+// take the hint (agg.Reserver).
+func reserve(t *group.Table, accs []agg.Acc, n int) {
+	t.Reserve(n)
+	for _, acc := range accs {
 		if r, ok := acc.(agg.Reserver); ok {
 			r.Reserve(n)
 		}
-	}
-	if p.shared != nil {
-		p.shared.Reserve(n)
 	}
 }
 
@@ -598,13 +604,7 @@ func (a Aggregate) Final(ctx context.Context, in *arrow.Schema, parts []arrow.Re
 		// One partial's states: its keys are already distinct.
 		return a.finalOne(ctx, b, live[0], accs, mem)
 	}
-	est := finalGroups(live, nk)
-	t.Reserve(est)
-	for _, acc := range accs {
-		if r, ok := acc.(agg.Reserver); ok {
-			r.Reserve(est)
-		}
-	}
+	reserve(t, accs, finalGroups(live, nk))
 	var ids []uint32
 	for _, whole := range live {
 		// Large partials are merged a slice at a time, so that a cancelled

@@ -3,7 +3,6 @@ package proc
 import (
 	"github.com/apache/arrow/go/v17/arrow"
 	"github.com/apache/arrow/go/v17/arrow/array"
-	"github.com/apache/arrow/go/v17/arrow/bitutil"
 	"github.com/apache/arrow/go/v17/arrow/memory"
 )
 
@@ -88,9 +87,8 @@ func compactDict(d *array.Dictionary, mem memory.Allocator) arrow.Array {
 	ib := array.NewInt32Builder(mem)
 	defer ib.Release()
 	ib.Reserve(idx.Len())
-	valid := idx.NullBitmapBytes()
 	for i := 0; i < idx.Len(); i++ {
-		if idx.NullN() > 0 && !bitutil.BitIsSet(valid, idx.Data().Offset()+i) {
+		if idx.IsNull(i) {
 			ib.AppendNull()
 			continue
 		}

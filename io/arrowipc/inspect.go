@@ -72,6 +72,9 @@ func inspect(path string, f *os.File) (*FileInfo, error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := checkSchemaAt(f, l); err != nil {
+		return nil, err
+	}
 	stored, err := readSchema(f, l)
 	if err != nil {
 		return nil, err
@@ -148,11 +151,9 @@ func checkSchemaAt(f *os.File, l layout) error {
 	return nil
 }
 
-// readSchema decodes the schema message that starts the file or stream.
+// readSchema decodes the schema message that starts the file or stream,
+// which checkSchemaAt has approved.
 func readSchema(f *os.File, l layout) (*arrow.Schema, error) {
-	if err := checkSchemaAt(f, l); err != nil {
-		return nil, err
-	}
 	var mr *msgReader
 	if l.format == FormatFile {
 		mr = newFileMsgReader(f, l.size, nil, memory.DefaultAllocator)

@@ -46,22 +46,18 @@ func (s *Spiller) Spill(buckets [][]arrow.Record, mem memory.Allocator) []string
 	if s == nil || s.Prefix == "" || s.off {
 		return nil
 	}
-	total := 0
-	for _, n := range BucketStreams(buckets) {
-		total += n
-	}
-	files := make([]string, total)
+	var files []string // one per stream, in order
 	written := false
-	eachStream(buckets, func(k int, recs []arrow.Record) error {
-		if s.off || !mappable(recs[0].Schema()) || streamBytes(recs) < s.MinBytes {
-			return nil
+	eachStream(buckets, func(_ int, recs []arrow.Record) error {
+		path := ""
+		if !s.off && mappable(recs[0].Schema()) && streamBytes(recs) >= s.MinBytes {
+			var err error
+			if path, err = s.write(recs, mem); err != nil {
+				s.off, s.Err = true, err
+			}
 		}
-		path, err := s.write(recs, mem)
-		if err != nil {
-			s.off, s.Err = true, err
-			return nil
-		}
-		files[k], written = path, true
+		files = append(files, path)
+		written = written || path != ""
 		return nil
 	})
 	if !written {

@@ -96,16 +96,10 @@ func (e *Encoder) WriteStream(schema *arrow.Schema, recs []arrow.Record) error {
 func BucketStreams(buckets [][]arrow.Record) []int {
 	out := make([]int, len(buckets))
 	for i, recs := range buckets {
-		var prev *arrow.Schema
-		for _, r := range recs {
-			if r == nil {
-				continue
-			}
-			if prev == nil || !r.Schema().Equal(prev) {
-				out[i]++
-				prev = r.Schema()
-			}
-		}
+		eachStream([][]arrow.Record{recs}, func(int, []arrow.Record) error {
+			out[i]++
+			return nil
+		})
 	}
 	return out
 }
