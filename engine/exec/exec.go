@@ -404,6 +404,24 @@ func tableParts(t *plan.Table, ph *plan.Physical, rows int, mem memory.Allocator
 // panic in fn becomes an error; when the panic value is an error (such as an
 // allocator refusing memory) it is wrapped, so errors.As finds it.
 func forEach(ctx context.Context, workers, n int, fn func(ctx context.Context, worker, i int) error) error {
+	return forEachThen(ctx, workers, n, fn, nil)
+}
+
+// forEachThen is forEach with an epilogue: each worker that ran calls
+// then(worker) once the queue holds nothing more for it, while the others
+// may still be running fn. Workers are numbered from 0 up to
+// min(workers, n) (0 alone when workers <= 1 or n <= 1); no worker runs
+// when n is 0. then is not called after an error.
+func forEachThen(ctx context.Context, workers, n int, fn func(ctx context.Context, worker, i int) error, then func(ctx context.Context, worker int) error) error {
+	epilogue := func(ctx context.Context, w int) error {
+		if then == nil {
+			return nil
+		}
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		return protect(ctx, w, -1, func(ctx context.Context, w, _ int) error { return then(ctx, w) })
+	}
 	if workers <= 1 || n <= 1 {
 		for i := 0; i < n; i++ {
 			if err := ctx.Err(); err != nil {
@@ -413,7 +431,10 @@ func forEach(ctx context.Context, workers, n int, fn func(ctx context.Context, w
 				return err
 			}
 		}
-		return nil
+		if n == 0 {
+			return nil
+		}
+		return epilogue(ctx, 0)
 	}
 	g, gctx := errgroup.WithContext(ctx)
 	var next atomic.Int64
@@ -422,7 +443,7 @@ func forEach(ctx context.Context, workers, n int, fn func(ctx context.Context, w
 			for {
 				i := int(next.Add(1) - 1)
 				if i >= n {
-					return nil
+					return epilogue(gctx, w)
 				}
 				if err := gctx.Err(); err != nil {
 					return err

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
+	"sync/atomic"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -52,6 +54,58 @@ func TestForEachPanics(t *testing.T) {
 			})
 			require.NoError(t, err)
 			require.Equal(t, []bool{true, true, true, true, true, true, true, true}, seen)
+		})
+	}
+}
+
+// TestForEachThen checks the epilogue: it runs once for each worker that
+// ran, after every task that worker ran and never before it, and a panic in
+// it is an error like one in a task.
+func TestForEachThen(t *testing.T) {
+	for _, workers := range []int{1, 2, 3} {
+		for _, n := range []int{0, 1, 2, 7} {
+			t.Run(fmt.Sprintf("workers-%d/n-%d", workers, n), func(t *testing.T) {
+				var mu sync.Mutex
+				ran := map[int][]int{} // worker -> tasks, then -1 for the epilogue
+				err := forEachThen(context.Background(), workers, n, func(_ context.Context, w, i int) error {
+					mu.Lock()
+					defer mu.Unlock()
+					require.NotContains(t, ran[w], -1, "task %d ran on worker %d after its epilogue", i, w)
+					ran[w] = append(ran[w], i)
+					return nil
+				}, func(_ context.Context, w int) error {
+					mu.Lock()
+					defer mu.Unlock()
+					ran[w] = append(ran[w], -1)
+					return nil
+				})
+				require.NoError(t, err)
+				tasks := 0
+				for w, r := range ran {
+					require.Less(t, w, max(min(workers, n), 1))
+					require.Equal(t, -1, r[len(r)-1], "worker %d", w)
+					require.NotContains(t, r[:len(r)-1], -1, "worker %d ran its epilogue twice", w)
+					tasks += len(r) - 1
+				}
+				require.Equal(t, n, tasks)
+				if n == 0 {
+					require.Empty(t, ran, "no worker runs without tasks")
+				}
+			})
+		}
+		t.Run(fmt.Sprintf("panic/workers-%d", workers), func(t *testing.T) {
+			err := forEachThen(context.Background(), workers, 4, func(context.Context, int, int) error { return nil },
+				func(context.Context, int) error { panic(errBudget) })
+			require.ErrorIs(t, err, errBudget)
+			require.Contains(t, err.Error(), "exec: internal error in worker")
+		})
+		t.Run(fmt.Sprintf("error stops epilogues/workers-%d", workers), func(t *testing.T) {
+			boom := errors.New("boom")
+			var epilogues atomic.Int32
+			err := forEachThen(context.Background(), workers, 1, func(context.Context, int, int) error { return boom },
+				func(context.Context, int) error { epilogues.Add(1); return nil })
+			require.ErrorIs(t, err, boom)
+			require.Zero(t, epilogues.Load())
 		})
 	}
 }

@@ -219,34 +219,46 @@ func runStage(ctx context.Context, st *plan.Stage, parts []partition, cfg Config
 		}
 		sinks[i] = s
 	}
-	workers := cfg.Workers
-	err := forEach(ctx, workers, len(parts), func(ctx context.Context, w, i int) error {
-		var sk sink
-		if shared {
-			sk = sinks[w]
-		} else {
-			sk = sinks[i]
-		}
-		return drain(ctx, parts[i], st.Pipe, sk, cfg.Mem, stats)
-	})
-	if err != nil {
-		return nil, err
-	}
 	outs := make([]Buckets, len(sinks))
+	done := make([]bool, len(sinks))
 	defer func() {
 		for _, o := range outs {
 			o.release()
 		}
 	}()
-	// Each worker's sink builds its output (group keys, states, buckets) in
-	// parallel with the others'.
-	err = forEach(ctx, workers, len(sinks), func(ctx context.Context, _, i int) error {
+	finish := func(ctx context.Context, i int) error {
 		b, err := sinks[i].finish(ctx)
-		outs[i] = b
+		outs[i], done[i] = b, true
 		return err
+	}
+	// A sink builds its output (group keys, states, buckets) as soon as
+	// nothing more comes to it: a partition's sink after its partition, a
+	// worker's shared sink once the queue is empty, while other workers may
+	// still be scanning.
+	err := forEachThen(ctx, cfg.Workers, len(parts), func(ctx context.Context, w, i int) error {
+		if !shared {
+			if err := drain(ctx, parts[i], st.Pipe, sinks[i], cfg.Mem, stats); err != nil {
+				return err
+			}
+			return finish(ctx, i)
+		}
+		return drain(ctx, parts[i], st.Pipe, sinks[w], cfg.Mem, stats)
+	}, func(ctx context.Context, w int) error {
+		if shared {
+			return finish(ctx, w)
+		}
+		return nil
 	})
 	if err != nil {
 		return nil, err
+	}
+	// Sinks that saw no partition (no input at all) still give their output.
+	for i := range sinks {
+		if !done[i] {
+			if err := finish(ctx, i); err != nil {
+				return nil, err
+			}
+		}
 	}
 	return merge(ctx, st, outs, cfg, stats)
 }
