@@ -11,6 +11,7 @@ import (
 	"runtime"
 	"strconv"
 	"testing"
+	"time"
 
 	"github.com/apache/arrow/go/v17/arrow"
 
@@ -157,6 +158,72 @@ func benchSuite(b *testing.B, frame *engine.Frame, path string, rows int64) {
 					b.ReportMetric(float64(rows)*float64(b.N)/b.Elapsed().Seconds(), "rows/s")
 				})
 			}
+		})
+	}
+}
+
+// BenchmarkH2OSpeedup measures each query's speedups in one run: every
+// iteration runs the query once on each of the sequential executor, the
+// goroutine executor and the process executor (2 workers each, a warm
+// pool), one after another, so that the load of other work on the machine
+// falls on all three alike. It reports the median time of each executor
+// (seq-ms, threads-ms, procs-ms) and the ratios of those medians: seq/threads,
+// seq/procs and procs/threads.
+//
+//	DFQ_BENCH_ROWS=1e7 go test -run '^$' -bench H2OSpeedup -benchtime 15x -count 3 ./engine/bench
+//
+// ns/op is the time of the three runs together.
+func BenchmarkH2OSpeedup(b *testing.B) {
+	rows := benchRows(b)
+	path := benchData(b, rows)
+	frame := engine.Scan(path)
+	if err := frame.Err(); err != nil {
+		b.Fatal(err)
+	}
+	qo := engine.QueryOptions{Tables: map[string]*engine.Frame{Table: frame}}
+	pool, err := proc.NewPool(proc.Options{Workers: 2})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { pool.Close() })
+	execs := []struct {
+		name string
+		o    engine.Options
+	}{
+		{"seq", engine.Options{Mode: engine.Sequential}},
+		{"threads", engine.Options{Mode: engine.Threads, Workers: 2}},
+		{"procs", engine.Options{Mode: engine.Procs, Workers: 2, Pool: pool}},
+	}
+	ctx := context.Background()
+	for _, q := range Suite() {
+		b.Run(q.Name, func(b *testing.B) {
+			times := make([][]float64, len(execs))
+			run := func(i int) time.Duration {
+				t0 := time.Now()
+				tbl, err := engine.QueryWith(ctx, q.SQL, qo, execs[i].o)
+				if err != nil {
+					b.Fatalf("%s on %s: %v", q.Name, execs[i].name, err)
+				}
+				d := time.Since(t0)
+				tbl.Release()
+				return d
+			}
+			for i := range execs {
+				run(i) // warm up
+			}
+			for b.Loop() {
+				for i := range execs {
+					times[i] = append(times[i], float64(run(i))/1e6)
+				}
+			}
+			med := make([]float64, len(execs))
+			for i, e := range execs {
+				med[i], _, _ = summarize(times[i])
+				b.ReportMetric(med[i], e.name+"-ms")
+			}
+			b.ReportMetric(med[0]/med[1], "seq/threads")
+			b.ReportMetric(med[0]/med[2], "seq/procs")
+			b.ReportMetric(med[2]/med[1], "procs/threads")
 		})
 	}
 }
