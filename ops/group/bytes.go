@@ -240,10 +240,10 @@ func addDictSingle[I integer](t *Table, c *column, codes []I, a arrow.Array, ids
 
 // resolveMisses resolves the rows listed in miss (see addDictSingle).
 func resolveMisses[I integer](t *Table, c *column, codes []I, valid []byte, off int, miss []uint32, ids []uint32) {
-	var hs [blk]uint64
+	var hs [dictBlk]uint64
 	m := c.dictIDs
-	for base := 0; base < len(miss); base += blk {
-		rows := miss[base:min(base+blk, len(miss))]
+	for base := 0; base < len(miss); base += dictBlk {
+		rows := miss[base:min(base+dictBlk, len(miss))]
 		for k, i := range rows {
 			if valid != nil && !bitutil.BitIsSet(valid, off+int(i)) {
 				hs[k] = 0

@@ -13,6 +13,10 @@ const (
 	// blk is the number of rows whose slots are loaded ahead of probing, so
 	// that their cache misses overlap.
 	blk = 16
+	// dictBlk is blk for resolving dictionary entries, which miss the
+	// cache far more often than rows do (each entry is looked up once):
+	// 64 took 16-29% off BenchmarkResolveDict against 16.
+	dictBlk = 64
 )
 
 // strTable interns byte strings: each distinct string gets a dense id, its
@@ -94,10 +98,10 @@ func (s *strTable) find(b []byte, h uint64) uint32 {
 // insert, new entries are interned; without, they are left 0. NULL entries
 // get nullV.
 func (s *strTable) resolveDict(offs []int32, data, valid []byte, off int, insert bool, nullV uint32, dst []uint32) {
-	var hs [blk]uint64
+	var hs [dictBlk]uint64
 	n := len(dst)
-	for base := 0; base < n; base += blk {
-		end := min(base+blk, n)
+	for base := 0; base < n; base += dictBlk {
+		end := min(base+dictBlk, n)
 		for i := base; i < end; i++ {
 			hs[i-base] = hashBytes(data[offs[i]:offs[i+1]])
 		}
