@@ -184,18 +184,14 @@ func (t *Table) Reserve(n int) {
 	}
 	switch t.mode {
 	case modeMulti:
-		for 4*n > 3*len(t.mslots) {
-			t.mslots, t.mshift = regrow(t.mslots, t.mshift)
-		}
+		t.mslots, t.mshift = regrowFor(t.mslots, t.mshift, n)
 	case modeInt:
 		for !t.dense && 2*n > len(t.islots) {
 			t.growInts()
 		}
 	case modeBytes:
 		if s := t.cols[0].strs; s != nil {
-			for 4*n > 3*len(s.slots) {
-				s.grow()
-			}
+			s.slots, s.shift = regrowFor(s.slots, s.shift, n)
 		}
 	}
 }

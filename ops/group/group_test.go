@@ -860,6 +860,9 @@ func TestReserve(t *testing.T) {
 			tb.Reserve(n)
 			size := indexLen(tb)
 			require.GreaterOrEqual(t, size, n, "room for n groups")
+			if tb.mode != modeInt {
+				require.Greater(t, 4*n, 3*(size/2), "the smallest index that holds n groups 3/4 full")
+			}
 			require.NoError(t, tb.Add(rest, ids))
 			require.Equal(t, size, indexLen(tb), "no rehash while adding reserved groups")
 			require.Equal(t, n, tb.Len())

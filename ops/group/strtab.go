@@ -165,8 +165,26 @@ func (s *strTable) grow() {
 
 // regrow doubles a table of hash-tagged slots (see strTable).
 func regrow(old []uint64, shift uint) ([]uint64, uint) {
-	slots := make([]uint64, 2*len(old))
-	shift--
+	return regrowBy(old, shift, 1)
+}
+
+// regrowFor grows a table of hash-tagged slots, at once, until n entries
+// keep it at most 3/4 full.
+func regrowFor(old []uint64, shift uint, n int) ([]uint64, uint) {
+	k := uint(0)
+	for 4*n > 3*(len(old)<<k) {
+		k++
+	}
+	if k == 0 {
+		return old, shift
+	}
+	return regrowBy(old, shift, k)
+}
+
+// regrowBy multiplies the size of a table of hash-tagged slots by 2^k.
+func regrowBy(old []uint64, shift, k uint) ([]uint64, uint) {
+	slots := make([]uint64, len(old)<<k)
+	shift -= k
 	mask := uint64(len(slots) - 1)
 	for _, sl := range old {
 		if sl == 0 {
