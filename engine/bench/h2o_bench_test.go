@@ -68,13 +68,20 @@ func benchData(b *testing.B, rows int64) string {
 // $DFQ_BENCH_ROWS rows (default 1e6). Procs pools are started once per
 // worker count and warmed up before timing.
 func BenchmarkH2O(b *testing.B) {
+	frame, path, rows := benchFrame(b)
+	benchSuite(b, frame, path, rows)
+}
+
+// benchFrame returns the benchmark dataset as a frame scanning its file,
+// the file and its rows.
+func benchFrame(b *testing.B) (*engine.Frame, string, int64) {
 	rows := benchRows(b)
 	path := benchData(b, rows)
 	frame := engine.Scan(path)
 	if err := frame.Err(); err != nil {
 		b.Fatal(err)
 	}
-	benchSuite(b, frame, path, rows)
+	return frame, path, rows
 }
 
 // BenchmarkH2OMemory runs the suite over the same data loaded into memory
@@ -174,12 +181,7 @@ func benchSuite(b *testing.B, frame *engine.Frame, path string, rows int64) {
 //
 // ns/op is the time of the three runs together.
 func BenchmarkH2OSpeedup(b *testing.B) {
-	rows := benchRows(b)
-	path := benchData(b, rows)
-	frame := engine.Scan(path)
-	if err := frame.Err(); err != nil {
-		b.Fatal(err)
-	}
+	frame, _, _ := benchFrame(b)
 	qo := engine.QueryOptions{Tables: map[string]*engine.Frame{Table: frame}}
 	pool, err := proc.NewPool(proc.Options{Workers: 2})
 	if err != nil {
