@@ -70,7 +70,6 @@ func TestForEachThen(t *testing.T) {
 				err := forEachThen(context.Background(), workers, n, func(_ context.Context, w, i int) error {
 					mu.Lock()
 					defer mu.Unlock()
-					require.NotContains(t, ran[w], -1, "task %d ran on worker %d after its epilogue", i, w)
 					ran[w] = append(ran[w], i)
 					return nil
 				}, func(_ context.Context, w int) error {
@@ -83,8 +82,8 @@ func TestForEachThen(t *testing.T) {
 				tasks := 0
 				for w, r := range ran {
 					require.Less(t, w, max(min(workers, n), 1))
-					require.Equal(t, -1, r[len(r)-1], "worker %d", w)
-					require.NotContains(t, r[:len(r)-1], -1, "worker %d ran its epilogue twice", w)
+					require.Equal(t, -1, r[len(r)-1], "worker %d: its epilogue comes last", w)
+					require.NotContains(t, r[:len(r)-1], -1, "worker %d: a second epilogue, or a task after it", w)
 					tasks += len(r) - 1
 				}
 				require.Equal(t, n, tasks)
@@ -106,6 +105,40 @@ func TestForEachThen(t *testing.T) {
 				func(context.Context, int) error { epilogues.Add(1); return nil })
 			require.ErrorIs(t, err, boom)
 			require.Zero(t, epilogues.Load())
+		})
+		t.Run(fmt.Sprintf("error on one worker/workers-%d", workers), func(t *testing.T) {
+			// Task 0 fails once every other worker has started its task;
+			// those wait for the query to be cancelled and then succeed,
+			// leaving their workers with an empty queue: no epilogue runs
+			// after the failure.
+			boom := errors.New("boom")
+			var mu sync.Mutex
+			failedOn, failed := -1, false
+			var lateEpilogue bool
+			started := make(chan struct{}, workers)
+			err := forEachThen(context.Background(), workers, workers, func(ctx context.Context, w, i int) error {
+				if i == 0 {
+					for range workers - 1 {
+						<-started
+					}
+					mu.Lock()
+					failedOn, failed = w, true
+					mu.Unlock()
+					return boom
+				}
+				started <- struct{}{}
+				<-ctx.Done()
+				return nil
+			}, func(_ context.Context, w int) error {
+				mu.Lock()
+				defer mu.Unlock()
+				if failed || w == failedOn {
+					lateEpilogue = true
+				}
+				return nil
+			})
+			require.ErrorIs(t, err, boom)
+			require.False(t, lateEpilogue)
 		})
 	}
 }

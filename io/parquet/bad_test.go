@@ -20,7 +20,7 @@ import (
 
 // readErr opens path as one split of all its row groups (or row group 0 when
 // the footer cannot be read) and drains it, returning the first error.
-func readErr(t *testing.T, mem memory.Allocator, path string, groups []int) error {
+func readErr(t testing.TB, mem memory.Allocator, path string, groups []int) error {
 	r, err := Open(context.Background(), source.Split{Path: path, RowGroups: groups}, source.ReadOptions{Mem: mem, BatchSize: 100})
 	if err != nil {
 		return err

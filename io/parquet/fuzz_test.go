@@ -28,6 +28,7 @@ func FuzzRead(f *testing.F) {
 	rec := genRecord(mem, 0, 60)
 	for _, comp := range []string{"snappy", "none", "zstd", "lz4"} {
 		path := writeFile(f, allTypes, WriteOptions{RowGroupRows: 25, Compression: comp}, rec)
+		require.NoError(f, readErr(f, mem, path, []int{0, 1, 2}), "undamaged seed %s", comp)
 		data, err := os.ReadFile(path)
 		require.NoError(f, err)
 		f.Add(data)

@@ -169,8 +169,10 @@ func regrow(old []uint64, shift uint) ([]uint64, uint) {
 }
 
 // regrowFor grows a table of hash-tagged slots, at once, until n entries
-// keep it at most 3/4 full.
+// keep it at most 3/4 full. Slots address at most 2^32 positions (shift
+// stays at least 32), so n is capped at 3/4 of that.
 func regrowFor(old []uint64, shift uint, n int) ([]uint64, uint) {
+	n = min(n, 3<<30)
 	k := uint(0)
 	for 4*n > 3*(len(old)<<k) {
 		k++
