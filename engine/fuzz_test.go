@@ -1,0 +1,84 @@
+package engine_test
+
+import (
+	"context"
+	"errors"
+	"io"
+	"runtime/debug"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/apache/arrow/go/v17/arrow/memory"
+	"github.com/stretchr/testify/require"
+
+	"github.com/dfq/dfq/engine"
+	"github.com/dfq/dfq/engine/recycle"
+	"github.com/dfq/dfq/io/h2o"
+)
+
+// FuzzQuery runs arbitrary SQL over 300 rows of h2o data in memory (NULLs
+// included) on the sequential and the goroutine executor. Whatever the text,
+// it must give rows or an error, never a crash, a hang (10 s watchdog), an
+// internal error (a recovered panic) or leaked Arrow memory. The seeds are
+// the SQL test cases.
+//
+//	go test -run '^$' -fuzz FuzzQuery -fuzztime 5m -fuzzminimizetime 5s ./engine
+func FuzzQuery(f *testing.F) {
+	for _, c := range sqlCases {
+		f.Add(strings.ReplaceAll(c.query, "{src}", "x"))
+	}
+	for _, q := range []string{
+		"SELECT id1, sum(v1) / count(*) % 3 AS r FROM x GROUP BY id1 HAVING r IS NOT NULL ORDER BY 2 DESC LIMIT 3",
+		"SELECT v1 // 0, v3 / 0, -v1 % 0 FROM x",
+		"SELECT CAST(id1 AS INTEGER) FROM x",
+		"SELECT year(CAST('2020-02-30' AS DATE))",
+		"SELECT * FROM x WHERE id3 ILIKE '%1_' ORDER BY v3 NULLS LAST LIMIT 5",
+	} {
+		f.Add(q)
+	}
+	base := memory.NewGoAllocator()
+	rec := h2o.Config{Rows: 300, K: 10, NAs: 5, Seed: 7}.Chunk(base, 0)
+	defer rec.Release()
+	qo := engine.QueryOptions{Tables: map[string]*engine.Frame{"x": engine.FromRecords(rec.Schema(), rec)}}
+	execs := []engine.Options{{Mode: engine.Sequential}, {Mode: engine.Threads, Workers: 2, BatchSize: 64}}
+	f.Fuzz(func(t *testing.T, query string) {
+		wd := time.AfterFunc(10*time.Second, func() {
+			debug.SetTraceback("all")
+			panic("engine: query did not finish in 10s: " + query)
+		})
+		defer wd.Stop()
+		for _, o := range execs {
+			mem := memory.NewCheckedAllocator(recycle.New(recycle.Options{Poison: true}))
+			o.Mem = mem
+			err := drainQuery(query, qo, o)
+			if err != nil {
+				require.NotContains(t, err.Error(), "internal error", "%s on %s", query, o.Mode)
+			}
+			require.Zero(t, mem.CurrentAlloc(), "leaked Arrow memory: %s on %s", query, o.Mode)
+		}
+	})
+}
+
+// drainQuery runs query and reads all its rows.
+func drainQuery(query string, qo engine.QueryOptions, o engine.Options) error {
+	ctx := context.Background()
+	res, err := engine.Exec(ctx, query, qo, o)
+	if err != nil {
+		return err
+	}
+	defer res.Close()
+	if res.Rows == nil {
+		return nil
+	}
+	for {
+		rec, err := res.Rows.Next(ctx)
+		if errors.Is(err, io.EOF) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		rec.Release()
+	}
+}
