@@ -220,7 +220,6 @@ func runStage(ctx context.Context, st *plan.Stage, parts []partition, cfg Config
 		sinks[i] = s
 	}
 	outs := make([]Buckets, len(sinks))
-	done := make([]bool, len(sinks))
 	defer func() {
 		for _, o := range outs {
 			o.release()
@@ -228,7 +227,7 @@ func runStage(ctx context.Context, st *plan.Stage, parts []partition, cfg Config
 	}()
 	finish := func(ctx context.Context, i int) error {
 		b, err := sinks[i].finish(ctx)
-		outs[i], done[i] = b, true
+		outs[i] = b
 		return err
 	}
 	// A sink builds its output (group keys, states, buckets) as soon as
@@ -252,9 +251,11 @@ func runStage(ctx context.Context, st *plan.Stage, parts []partition, cfg Config
 	if err != nil {
 		return nil, err
 	}
-	// Sinks that saw no partition (no input at all) still give their output.
-	for i := range sinks {
-		if !done[i] {
+	// With partitions every sink was finished above (there are as many
+	// shared sinks as workers that ran); without, the one shared sink
+	// still gives its output.
+	if len(parts) == 0 {
+		for i := range sinks {
 			if err := finish(ctx, i); err != nil {
 				return nil, err
 			}

@@ -199,8 +199,8 @@ func ReadStreamFile(path string) (*arrow.Schema, []arrow.Record, int64, error) {
 	// could lead anywhere.
 	if st, err := os.Lstat(path); err != nil {
 		return nil, nil, 0, err
-	} else if !st.Mode().IsRegular() {
-		return nil, nil, 0, fmt.Errorf("%s is not a regular file (%s): %w", path, st.Mode().Type(), errCorrupt)
+	} else if err := irregular(path, st); err != nil {
+		return nil, nil, 0, err
 	}
 	f, err := os.Open(path)
 	if err != nil {
@@ -211,8 +211,8 @@ func ReadStreamFile(path string) (*arrow.Schema, []arrow.Record, int64, error) {
 	if err != nil {
 		return nil, nil, 0, err
 	}
-	if !st.Mode().IsRegular() {
-		return nil, nil, 0, fmt.Errorf("%s is not a regular file (%s): %w", path, st.Mode().Type(), errCorrupt)
+	if err := irregular(path, st); err != nil { // replaced since Lstat
+		return nil, nil, 0, err
 	}
 	size := st.Size()
 	if size == 0 {
@@ -235,4 +235,12 @@ func ReadStreamFile(path string) (*arrow.Schema, []arrow.Record, int64, error) {
 		return nil, nil, 0, fmt.Errorf("%s: %w", path, err)
 	}
 	return schema, recs, size, nil
+}
+
+// irregular refuses anything but a regular file (see ReadStreamFile).
+func irregular(path string, st os.FileInfo) error {
+	if st.Mode().IsRegular() {
+		return nil
+	}
+	return fmt.Errorf("%s is not a regular file (%s): %w", path, st.Mode().Type(), errCorrupt)
 }
