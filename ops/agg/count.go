@@ -67,6 +67,10 @@ func (a *countAcc) Update(groups []uint32, n int, args []arrow.Array) error {
 }
 
 func countRows[C uint32 | int64](f *fn, c []C, groups []uint32, m mask) error {
+	if oneGroup(groups, len(c)) {
+		c[0] += C(setBits(m, len(groups)))
+		return nil
+	}
 	if m.bits == nil {
 		for _, g := range groups {
 			if int(g) >= len(c) {

@@ -27,10 +27,18 @@ func (r *Rows) Add(groups []uint32, n int) {
 	}
 	if r.lim.wide {
 		r.n = resizeZero(r.n, n)
+		if oneGroup(groups, n) {
+			r.n[0] += int64(len(groups))
+			return
+		}
 		addRows(r.n, groups)
 		return
 	}
 	r.n32 = resizeZero(r.n32, n)
+	if oneGroup(groups, n) {
+		r.n32[0] += uint32(len(groups))
+		return
+	}
 	addRows(r.n32, groups)
 }
 
@@ -118,6 +126,15 @@ func (c *narrowCounts) at(g int) int64 {
 // n is the number of groups.
 func (c *narrowCounts) skip(groups []uint32, m mask, n int) {
 	if c.rows == nil || m.bits == nil {
+		return
+	}
+	if oneGroup(groups, n) {
+		if k := len(groups) - setBits(m, len(groups)); k > 0 {
+			if c.nulls == nil {
+				c.nulls = make([]uint32, n)
+			}
+			c.nulls[0] += uint32(k)
+		}
 		return
 	}
 	for i, g := range groups {

@@ -258,6 +258,20 @@ func sumInts[T int8 | int16 | int32 | int64 | uint8 | uint16 | uint32 | uint64](
 		return nil
 	}
 	s := a.s
+	if oneGroup(groups, len(s)) {
+		if x, ok := narrowTotal(v); ok {
+			old := s[0]
+			sum := old + x
+			if (old^sum)&(x^sum) < 0 {
+				a.carry(0, old, x, false)
+			}
+			s[0] = sum
+			if a.cnt.rows == nil {
+				a.cnt.own[0] += uint32(len(groups))
+			}
+			return nil
+		}
+	}
 	if a.cnt.rows != nil {
 		// The shared rows count the values.
 		for i, g := range groups {
@@ -545,6 +559,13 @@ func sumFloats[T float32 | float64](a *floatSumAcc, groups []uint32, col arrow.A
 	v = v[:len(groups)]
 	if a.lim.wide {
 		st := a.st
+		if oneGroup(groups, len(st)) {
+			s, c := floatTotal(v)
+			e := &st[0]
+			e.s, e.c = twoSum(e.s, e.c+c, s)
+			e.n += int64(len(groups))
+			return nil
+		}
 		for i, g := range groups {
 			if int(g) >= len(st) {
 				return a.f.badGroup(g, len(st))
@@ -560,6 +581,15 @@ func sumFloats[T float32 | float64](a *floatSumAcc, groups []uint32, col arrow.A
 		return nil
 	}
 	sc := a.sc
+	if oneGroup(groups, len(sc)) {
+		s, c := floatTotal(v)
+		e := &sc[0]
+		e.s, e.c = twoSum(e.s, e.c+c, s)
+		if a.cnt.rows == nil {
+			a.cnt.own[0] += uint32(len(groups))
+		}
+		return nil
+	}
 	if a.cnt.rows != nil {
 		// The shared rows count the values.
 		for i, g := range groups {

@@ -1,0 +1,196 @@
+package agg
+
+import (
+	"fmt"
+	"math"
+	"math/big"
+	"math/rand/v2"
+	"testing"
+
+	"github.com/apache/arrow/go/v17/arrow"
+	"github.com/apache/arrow/go/v17/arrow/array"
+	"github.com/apache/arrow/go/v17/arrow/memory"
+	"github.com/stretchr/testify/require"
+
+	"github.com/dfq/dfq/engine/recycle"
+)
+
+// TestOneGroup: a global aggregate (every row in group 0 of one) gives what
+// the general scatter loops give for the same rows, for every function
+// with a single-group path, with and without NULLs, counting for itself or
+// sharing its counts, over batches of uneven lengths (empty ones too).
+func TestOneGroup(t *testing.T) {
+	mem := memory.NewCheckedAllocator(recycle.New(recycle.Options{Poison: true}))
+	defer mem.AssertSize(t, 0)
+	funcs := []struct {
+		name string
+		typ  arrow.DataType
+	}{
+		{"sum", arrow.PrimitiveTypes.Int8}, {"sum", arrow.PrimitiveTypes.Int32},
+		{"sum", arrow.PrimitiveTypes.Uint32}, {"sum", i64},
+		{"sum", arrow.PrimitiveTypes.Float32}, {"sum", f64},
+		{"avg", arrow.PrimitiveTypes.Int16}, {"avg", f64},
+		{"count", f64}, {"count_star", nil},
+	}
+	for _, fc := range funcs {
+		for _, nulls := range []bool{false, true} {
+			for _, share := range []bool{false, true} {
+				name := fmt.Sprintf("%s(%v)/nulls=%v/shared=%v", fc.name, fc.typ, nulls, share)
+				t.Run(name, func(t *testing.T) {
+					var args []arrow.DataType
+					if fc.typ != nil {
+						args = []arrow.DataType{fc.typ}
+					}
+					f, err := New(Spec{Func: fc.name}, args)
+					require.NoError(t, err)
+					one, ref := f.NewAcc(mem), f.NewAcc(mem)
+					defer one.Release()
+					defer ref.Release()
+					var rowsOne, rowsRef *Rows
+					if rs, ok := one.(RowSharer); ok && share {
+						rowsOne, rowsRef = &Rows{}, &Rows{}
+						rs.ShareRows(rowsOne)
+						ref.(RowSharer).ShareRows(rowsRef)
+					}
+					rng := rand.New(rand.NewPCG(3, uint64(len(name))))
+					for _, n := range []int{0, 1, 3, 4, 1000, 4099, 0, 7} {
+						ids := make([]uint32, n) // all group 0
+						var cols []arrow.Array
+						if fc.typ != nil {
+							cols = []arrow.Array{randomColumn(mem, rng, fc.typ, n, nulls)}
+						}
+						require.NoError(t, one.Update(ids, 1, cols))
+						// Two groups, the second never used: the general loops.
+						require.NoError(t, ref.Update(ids, 2, cols))
+						if rowsOne != nil {
+							rowsOne.Add(ids, 1)
+							rowsRef.Add(ids, 2)
+						}
+						releaseAll(cols)
+					}
+					want := final(t, mem, ref)
+					require.Len(t, want, 2)
+					requireCells(t, want[:1], final(t, mem, one))
+				})
+			}
+		}
+	}
+}
+
+// randomColumn is n values of typ (small integers, or floats of very
+// different magnitudes that cancel), some NULL when nulls is set.
+func randomColumn(mem memory.Allocator, rng *rand.Rand, typ arrow.DataType, n int, nulls bool) arrow.Array {
+	b := array.NewBuilder(mem, typ)
+	defer b.Release()
+	for range n {
+		if nulls && rng.IntN(3) == 0 {
+			b.AppendNull()
+			continue
+		}
+		x := rng.IntN(255) - 127
+		big := []float64{1e16, -1e16, 3e15, -3e15}[rng.IntN(4)]
+		switch b := b.(type) {
+		case *array.Int8Builder:
+			b.Append(int8(x))
+		case *array.Int16Builder:
+			b.Append(int16(x) * 200)
+		case *array.Int32Builder:
+			b.Append(int32(x) << 23)
+		case *array.Uint32Builder:
+			b.Append(uint32(x+127) << 24)
+		case *array.Int64Builder:
+			b.Append(int64(x) << 40)
+		case *array.Float32Builder:
+			b.Append(float32(x) / 3)
+		case *array.Float64Builder:
+			if rng.IntN(2) == 0 {
+				b.Append(big)
+			} else {
+				b.Append(float64(x) / 10)
+			}
+		}
+	}
+	return b.NewArray()
+}
+
+// TestOneGroupFloatExact: a global float sum over values of wildly
+// different magnitudes is the exact sum, rounded once, where a plain sum
+// would lose the small values.
+func TestOneGroupFloatExact(t *testing.T) {
+	mem := memory.NewCheckedAllocator(recycle.New(recycle.Options{Poison: true}))
+	defer mem.AssertSize(t, 0)
+	f, err := New(Spec{Func: "sum"}, []arrow.DataType{f64})
+	require.NoError(t, err)
+	acc := f.NewAcc(mem)
+	defer acc.Release()
+	rng := rand.New(rand.NewPCG(5, 5))
+	exact := new(big.Float).SetPrec(2000)
+	plain := 0.0
+	for range 4 {
+		n := 10_000 + rng.IntN(7)
+		b := array.NewFloat64Builder(mem)
+		for range n {
+			var x float64
+			switch rng.IntN(3) {
+			case 0:
+				x = 1e20
+			case 1:
+				x = -1e20
+			default:
+				x = float64(rng.IntN(1000)) / 7
+			}
+			b.Append(x)
+			exact.Add(exact, new(big.Float).SetFloat64(x))
+			plain += x
+		}
+		col := b.NewArray()
+		b.Release()
+		require.NoError(t, acc.Update(make([]uint32, n), 1, []arrow.Array{col}))
+		col.Release()
+	}
+	want, _ := exact.Float64()
+	got := final(t, mem, acc)
+	require.Equal(t, want, got[0].(float64), "plain summation gives %v", plain)
+	require.Greater(t, math.Abs(plain-want), 1.0, "the values must defeat plain summation")
+}
+
+// TestOneGroupBadID: a batch that names group 1 of one group is refused,
+// not summed into group 0.
+func TestOneGroupBadID(t *testing.T) {
+	mem := memory.NewCheckedAllocator(recycle.New(recycle.Options{Poison: true}))
+	defer mem.AssertSize(t, 0)
+	for _, name := range []string{"sum", "count"} {
+		f, err := New(Spec{Func: name}, []arrow.DataType{f64})
+		require.NoError(t, err)
+		acc := f.NewAcc(mem)
+		col := fromJSON(t, mem, f64, `[1, 2, 3, 4, 5]`)
+		err = acc.Update([]uint32{0, 0, 0, 1, 0}, 1, []arrow.Array{col})
+		require.ErrorContains(t, err, "group id 1 out of range", name)
+		col.Release()
+		acc.Release()
+	}
+}
+
+// TestFloatTotal: the lanes and their combination lose nothing a
+// compensated sum keeps: s + c, taken exactly, is the exact sum of the
+// values to within n·eps² of their magnitudes.
+func TestFloatTotal(t *testing.T) {
+	rng := rand.New(rand.NewPCG(9, 9))
+	scales := []float64{1e20, 1e10, 1, 1e-5}
+	for trial := range 2000 {
+		n := rng.IntN(50)
+		v := make([]float64, n)
+		exact := new(big.Float).SetPrec(4000)
+		abs := 0.0
+		for i := range v {
+			v[i] = (rng.Float64() - 0.5) * scales[rng.IntN(len(scales))]
+			exact.Add(exact, new(big.Float).SetFloat64(v[i]))
+			abs += math.Abs(v[i])
+		}
+		s, c := floatTotal(v)
+		got := new(big.Float).SetPrec(4000).SetFloat64(s)
+		got.Add(got, new(big.Float).SetFloat64(c))
+		diff, _ := new(big.Float).Sub(exact, got).Float64()
+		require.LessOrEqualf(t, math.Abs(diff), 1e-25*abs, "trial %d: %v", trial, v)
+	}
+}
