@@ -116,6 +116,11 @@ func (a *momentAcc) Update(groups []uint32, n int, args []arrow.Array) error {
 	groups, v = dropNulls(groups, v, m, &a.gbuf, &a.vbuf)
 	st := a.st
 	v = v[:len(groups)]
+	if oneGroup(groups, len(st)) {
+		b := batchMoments(v)
+		st[0].add(b.n, b.mean, b.m2)
+		return nil
+	}
 	for i, g := range groups {
 		if int(g) >= len(st) {
 			return a.f.badGroup(g, len(st))
@@ -128,6 +133,62 @@ func (a *momentAcc) Update(groups []uint32, n int, args []arrow.Array) error {
 		e.m2 += d * (x - e.mean)
 	}
 	return nil
+}
+
+// add merges the moments of nb more values (mean, m2) into e: Chan et al.'s
+// formula.
+func (e *welford) add(nb int64, mean, m2 float64) {
+	if nb == 0 {
+		return
+	}
+	if e.n == 0 {
+		*e = welford{n: nb, mean: mean, m2: m2}
+		return
+	}
+	na := float64(e.n)
+	e.n += nb
+	nt := float64(e.n)
+	d := mean - e.mean
+	e.mean += d * (float64(nb) / nt)
+	e.m2 += m2 + d*d*(na*float64(nb)/nt)
+}
+
+// batchMoments is the count, mean and sum of squared deviations of v, all
+// in one group (a global aggregate), by the corrected two-pass algorithm on
+// values shifted by the first one: their mean from a compensated sum, then
+// the squared deviations from it, less the square of their (rounding-error)
+// sum over n. No division per value, lanes that do not wait on each other,
+// and equal values give exactly zero.
+func batchMoments(v []float64) welford {
+	if len(v) == 0 {
+		return welford{}
+	}
+	k := v[0]
+	s, c := shiftedTotal(v, k)
+	n := float64(len(v))
+	mean := (s + c) / n
+	var q0, q1, q2, q3, d0, d1, d2, d3 float64
+	i := 0
+	for ; i+4 <= len(v); i += 4 {
+		e0, e1, e2, e3 := v[i]-k-mean, v[i+1]-k-mean, v[i+2]-k-mean, v[i+3]-k-mean
+		q0 += e0 * e0
+		q1 += e1 * e1
+		q2 += e2 * e2
+		q3 += e3 * e3
+		d0 += e0
+		d1 += e1
+		d2 += e2
+		d3 += e3
+	}
+	for ; i < len(v); i++ {
+		e := v[i] - k - mean
+		q0 += e * e
+		d0 += e
+	}
+	d := d0 + d1 + d2 + d3
+	// Rounding can take the difference a hair below zero.
+	m2 := max((q0+q1+q2+q3)-d*d/n, 0)
+	return welford{n: int64(len(v)), mean: k + mean, m2: m2}
 }
 
 func (a *momentAcc) Merge(groups []uint32, n int, state []arrow.Array) error {
@@ -150,21 +211,7 @@ func (a *momentAcc) Merge(groups []uint32, n int, state []arrow.Array) error {
 		if int(g) >= len(st) {
 			return a.f.badGroup(g, len(st))
 		}
-		nb := cnt[i]
-		if nb == 0 {
-			continue
-		}
-		e := &st[g]
-		if e.n == 0 {
-			*e = welford{n: nb, mean: mean[i], m2: m2[i]}
-			continue
-		}
-		na := float64(e.n)
-		e.n += nb
-		nt := float64(e.n)
-		d := mean[i] - e.mean
-		e.mean += d * (float64(nb) / nt)
-		e.m2 += m2[i] + d*d*(na*float64(nb)/nt)
+		st[g].add(cnt[i], mean[i], m2[i])
 	}
 	return nil
 }

@@ -47,20 +47,23 @@ func twoSum(s, c, x float64) (float64, float64) {
 	return t, c + (s - (t - bp)) + (x - bp)
 }
 
-// floatTotal is the compensated sum of v: (s, c) with s + c the total,
-// summed over four lanes so that consecutive additions do not wait on each
-// other. Lane totals are combined with the same compensation.
-func floatTotal[T float32 | float64](v []T) (s, c float64) {
+// floatTotal is the compensated sum of v: (s, c) with s + c the total.
+func floatTotal[T float32 | float64](v []T) (s, c float64) { return shiftedTotal(v, 0) }
+
+// shiftedTotal is the compensated sum of v's values less k, summed over
+// four lanes so that consecutive additions do not wait on each other. Lane
+// totals are combined with the same compensation.
+func shiftedTotal[T float32 | float64](v []T, k float64) (s, c float64) {
 	var s0, s1, s2, s3, c0, c1, c2, c3 float64
 	i := 0
 	for ; i+4 <= len(v); i += 4 {
-		s0, c0 = twoSum(s0, c0, float64(v[i]))
-		s1, c1 = twoSum(s1, c1, float64(v[i+1]))
-		s2, c2 = twoSum(s2, c2, float64(v[i+2]))
-		s3, c3 = twoSum(s3, c3, float64(v[i+3]))
+		s0, c0 = twoSum(s0, c0, float64(v[i])-k)
+		s1, c1 = twoSum(s1, c1, float64(v[i+1])-k)
+		s2, c2 = twoSum(s2, c2, float64(v[i+2])-k)
+		s3, c3 = twoSum(s3, c3, float64(v[i+3])-k)
 	}
 	for ; i < len(v); i++ {
-		s0, c0 = twoSum(s0, c0, float64(v[i]))
+		s0, c0 = twoSum(s0, c0, float64(v[i])-k)
 	}
 	s, c = twoSum(s0, c0+c1+c2+c3, s1)
 	s, c = twoSum(s, c, s2)

@@ -31,6 +31,7 @@ func TestOneGroup(t *testing.T) {
 		{"sum", arrow.PrimitiveTypes.Float32}, {"sum", f64},
 		{"avg", arrow.PrimitiveTypes.Int16}, {"avg", f64},
 		{"count", f64}, {"count_star", nil},
+		{"var_samp", f64}, {"stddev_pop", arrow.PrimitiveTypes.Int32},
 	}
 	for _, fc := range funcs {
 		for _, nulls := range []bool{false, true} {
@@ -193,4 +194,53 @@ func TestFloatTotal(t *testing.T) {
 		diff, _ := new(big.Float).Sub(exact, got).Float64()
 		require.LessOrEqualf(t, math.Abs(diff), 1e-25*abs, "trial %d: %v", trial, v)
 	}
+}
+
+// TestOneGroupMoments: the variance of a global aggregate is accurate where
+// a textbook sum of squares cancels away (values far from zero, close
+// together), over several batches, at least as accurate as the row-by-row
+// update, and zero, not negative, for equal values.
+func TestOneGroupMoments(t *testing.T) {
+	mem := memory.NewCheckedAllocator(recycle.New(recycle.Options{Poison: true}))
+	defer mem.AssertSize(t, 0)
+	f, err := New(Spec{Func: "var_pop"}, []arrow.DataType{f64})
+	require.NoError(t, err)
+	run := func(batches [][]float64, ngroups int) float64 {
+		acc := f.NewAcc(mem)
+		defer acc.Release()
+		for _, vals := range batches {
+			b := array.NewFloat64Builder(mem)
+			b.AppendValues(vals, nil)
+			col := b.NewArray()
+			b.Release()
+			require.NoError(t, acc.Update(make([]uint32, len(vals)), ngroups, []arrow.Array{col}))
+			col.Release()
+		}
+		return final(t, mem, acc)[0].(float64)
+	}
+	rng := rand.New(rand.NewPCG(11, 11))
+	var batches [][]float64
+	exactSum := new(big.Float).SetPrec(2000)
+	var all []float64
+	for _, n := range []int{5, 1000, 3, 4096} {
+		vals := make([]float64, n)
+		for i := range vals {
+			vals[i] = 1e9 + float64(rng.IntN(1000))/10
+			exactSum.Add(exactSum, new(big.Float).SetFloat64(vals[i]))
+		}
+		all = append(all, vals...)
+		batches = append(batches, vals)
+	}
+	mean := new(big.Float).Quo(exactSum, new(big.Float).SetInt64(int64(len(all))))
+	ss := new(big.Float).SetPrec(2000)
+	for _, x := range all {
+		d := new(big.Float).SetPrec(2000).Sub(new(big.Float).SetFloat64(x), mean)
+		ss.Add(ss, d.Mul(d, d))
+	}
+	want, _ := ss.Quo(ss, new(big.Float).SetInt64(int64(len(all)))).Float64()
+	// Two groups take the row-by-row Welford update: 4.8e-10 off here.
+	fast, welford := math.Abs(run(batches, 1)-want), math.Abs(run(batches, 2)-want)
+	require.LessOrEqual(t, fast, welford)
+	require.InEpsilon(t, want, run(batches, 1), 1e-11)
+	require.Equal(t, 0.0, run([][]float64{{0.1, 0.1, 0.1}, {0.1, 0.1, 0.1, 0.1, 0.1, 0.1, 0.1}}, 1))
 }
