@@ -7,7 +7,6 @@ import (
 	"context"
 	"fmt"
 	"math"
-	"slices"
 
 	"github.com/apache/arrow/go/v17/arrow"
 	"github.com/apache/arrow/go/v17/arrow/array"
@@ -39,8 +38,12 @@ func (k SortKey) String() string {
 
 // Sort orders rows by Keys. Each partition is sorted into a run (SortRun) and
 // the runs are merged (MergeRuns). When Limit >= 0 only the first Limit rows
-// are kept, at every step (top-k): memory stays proportional to Limit.
-// Ties keep their input order within a run; runs merge in the order given.
+// are kept, at every step (top-k): memory stays proportional to Limit. Once
+// a top-k sorter holds Limit rows, a batch's rows whose first key sorts after
+// the last kept row's are dropped as they arrive (when that key has an
+// integer form, see rowOrder), and each step selects the rows it keeps
+// before sorting only them. Ties keep their input order within a run; runs
+// merge in the order given.
 type Sort struct {
 	Keys  []SortKey `json:"keys"`
 	Limit int64     `json:"limit"`
@@ -65,6 +68,7 @@ type Sorter struct {
 	recs  []arrow.Record
 	rows  int64
 	limit int64
+	bar   *keyBar // top-k: the cut so far (see underBar)
 }
 
 // NewSorter returns an empty sorter for records of schema in.
@@ -88,7 +92,18 @@ func (st *Sorter) Consume(ctx context.Context, rec arrow.Record) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	rec.Retain()
+	if st.limit == 0 {
+		return nil
+	}
+	if st.bar != nil {
+		kept, err := st.underBar(rec)
+		if err != nil || kept == nil {
+			return err
+		}
+		rec = kept
+	} else {
+		rec.Retain()
+	}
 	st.recs = append(st.recs, rec)
 	st.rows += rec.NumRows()
 	if st.limit >= 0 && st.rows > max(4*st.limit, 1<<16) {
@@ -98,8 +113,87 @@ func (st *Sorter) Consume(ctx context.Context, rec arrow.Record) error {
 		}
 		st.recs = []arrow.Record{run}
 		st.rows = run.NumRows()
+		if st.bar, err = st.lastKey(run); err != nil {
+			return err
+		}
 	}
 	return nil
+}
+
+// keyBar is the first sort key, as rowOrder's integers, of the last row a
+// top-k sorter keeps so far: a row whose first key sorts after it cannot
+// make the cut.
+type keyBar struct {
+	k    uint64
+	rank uint8
+}
+
+// firstKeys evaluates the first sort key over rec as rowOrder's integers
+// and NULL ranks (ok false when its type has no such form).
+func (st *Sorter) firstKeys(rec arrow.Record) (keys []uint64, rank []uint8, ok bool, err error) {
+	a, err := st.keys[0].Eval(rec, st.mem)
+	if err != nil {
+		return nil, nil, false, err
+	}
+	u, err := column.Unpack(st.mem, a)
+	a.Release()
+	if err != nil {
+		return nil, nil, false, err
+	}
+	defer u.Release()
+	sk := st.s.Keys[0]
+	keys, rank, ok = intKeys(u, sk.Desc, sk.NullsFirst)
+	return keys, rank, ok, nil
+}
+
+// lastKey is the bar of a top-k run holding all the rows it keeps (nil
+// otherwise, or when the first key has no integer form).
+func (st *Sorter) lastKey(run arrow.Record) (*keyBar, error) {
+	n := int(run.NumRows())
+	if st.limit <= 0 || int64(n) < st.limit {
+		return nil, nil
+	}
+	keys, rank, ok, err := st.firstKeys(run)
+	if err != nil || !ok {
+		return nil, err
+	}
+	bar := &keyBar{k: keys[n-1], rank: 1}
+	if rank != nil {
+		bar.rank = rank[n-1]
+	}
+	return bar, nil
+}
+
+// underBar returns the rows of rec whose first key does not sort after the
+// bar, as a new record (rec itself, retained, when all do; nil when none).
+func (st *Sorter) underBar(rec arrow.Record) (arrow.Record, error) {
+	keys, rank, ok, err := st.firstKeys(rec)
+	if err != nil {
+		return nil, err
+	}
+	if !ok {
+		rec.Retain()
+		return rec, nil
+	}
+	bar := *st.bar
+	var sel []int32
+	for i, k := range keys {
+		r := uint8(1)
+		if rank != nil {
+			r = rank[i]
+		}
+		if r < bar.rank || r == bar.rank && k <= bar.k {
+			sel = append(sel, int32(i))
+		}
+	}
+	switch len(sel) {
+	case 0:
+		return nil, nil
+	case len(keys):
+		rec.Retain()
+		return rec, nil
+	}
+	return column.TakeRecord(st.mem, rec, sel)
 }
 
 // Finish returns the sorted run (nil when no rows were consumed); the caller
@@ -135,7 +229,7 @@ func (st *Sorter) sortAll(ctx context.Context) (arrow.Record, error) {
 		r.Release()
 	}
 	st.recs = nil
-	cmpRow, release, err := st.comparator(all)
+	o, release, err := st.order(all)
 	if err != nil {
 		return nil, err
 	}
@@ -145,15 +239,12 @@ func (st *Sorter) sortAll(ctx context.Context) (arrow.Record, error) {
 		idx[i] = int32(i)
 	}
 	// Ties break on row position: stable, and pdqsort is much faster than
-	// the stable merge sort.
-	slices.SortFunc(idx, func(a, b int32) int {
-		if c := cmpRow(int(a), int(b)); c != 0 {
-			return c
-		}
-		return int(a - b)
-	})
+	// the stable merge sort. With a limit only the rows kept are sorted.
 	if st.limit >= 0 && int64(len(idx)) > st.limit {
+		o.top(idx, int(st.limit))
 		idx = idx[:st.limit]
+	} else {
+		o.sort(idx)
 	}
 	if err := ctx.Err(); err != nil {
 		return nil, err
@@ -163,9 +254,19 @@ func (st *Sorter) sortAll(ctx context.Context) (arrow.Record, error) {
 
 // comparator evaluates the sort keys over rec and returns a row comparison.
 func (st *Sorter) comparator(rec arrow.Record) (func(a, b int) int, func(), error) {
+	o, release, err := st.order(rec)
+	if err != nil {
+		return nil, nil, err
+	}
+	return o.full, release, nil
+}
+
+// order evaluates the sort keys over rec and returns their row order.
+func (st *Sorter) order(rec arrow.Record) (*rowOrder, func(), error) {
 	arrs := make([]arrow.Array, 0, len(st.keys))
 	release := func() { releaseAll(arrs) }
 	cmps := make([]func(a, b int) int, 0, len(st.keys))
+	o := &rowOrder{}
 	for i, k := range st.keys {
 		a, err := k.Eval(rec, st.mem)
 		if err != nil {
@@ -179,12 +280,30 @@ func (st *Sorter) comparator(rec arrow.Record) (func(a, b int) int, func(), erro
 			return nil, nil, err
 		}
 		arrs = append(arrs, u)
-		c, err := compareFunc(u, st.s.Keys[i].Desc, st.s.Keys[i].NullsFirst)
+		sk := st.s.Keys[i]
+		c, err := compareFunc(u, sk.Desc, sk.NullsFirst)
 		if err != nil {
 			release()
 			return nil, nil, err
 		}
 		cmps = append(cmps, c)
+		if i == 0 {
+			if keys, rank, ok := intKeys(u, sk.Desc, sk.NullsFirst); ok {
+				o.keys, o.rank = keys, rank
+			}
+		}
+	}
+	o.full = chain(cmps)
+	if len(cmps) > 1 {
+		o.rest = chain(cmps[1:])
+	}
+	return o, release, nil
+}
+
+// chain compares by each comparison in turn.
+func chain(cmps []func(a, b int) int) func(a, b int) int {
+	if len(cmps) == 1 {
+		return cmps[0]
 	}
 	return func(a, b int) int {
 		for _, c := range cmps {
@@ -193,7 +312,7 @@ func (st *Sorter) comparator(rec arrow.Record) (func(a, b int) int, func(), erro
 			}
 		}
 		return 0
-	}, release, nil
+	}
 }
 
 // MergeRuns merges sorted runs (each from a Sorter of this Sort; nil entries

@@ -205,7 +205,7 @@ func (w Window) Compute(ctx context.Context, in *arrow.Schema, recs []arrow.Reco
 	if err != nil {
 		return nil, err
 	}
-	cmpRow, release, err := st.comparator(all)
+	o, release, err := st.order(all)
 	if err != nil {
 		return nil, err
 	}
@@ -229,19 +229,13 @@ func (w Window) Compute(ctx context.Context, in *arrow.Schema, recs []arrow.Reco
 		idx[fill[g]] = int32(i)
 		fill[g]++
 	}
-	byKeys := func(a, b int32) int {
-		if c := cmpRow(int(a), int(b)); c != 0 {
-			return c
-		}
-		return int(a - b)
-	}
 	for g := 0; g < groups; g++ {
 		if g%4096 == 0 {
 			if err := ctx.Err(); err != nil {
 				return nil, err
 			}
 		}
-		slices.SortFunc(idx[starts[g]:starts[g+1]], byKeys)
+		o.sort(idx[starts[g]:starts[g+1]])
 	}
 	if err := ctx.Err(); err != nil {
 		return nil, err
