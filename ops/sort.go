@@ -287,15 +287,21 @@ func (st *Sorter) order(rec arrow.Record) (*rowOrder, func(), error) {
 			return nil, nil, err
 		}
 		cmps = append(cmps, c)
-		if i == 0 {
+		// The first key, and the keys after it while they all have an
+		// integer form, are compared as integers.
+		if i == 0 || o.keys != nil && i == 1+len(o.next) {
 			if keys, rank, ok := intKeys(u, sk.Desc, sk.NullsFirst); ok {
-				o.keys, o.rank = keys, rank
+				if i == 0 {
+					o.keys, o.rank = keys, rank
+				} else {
+					o.next = append(o.next, intKey{keys: keys, rank: rank})
+				}
 			}
 		}
 	}
 	o.full = chain(cmps)
-	if len(cmps) > 1 {
-		o.rest = chain(cmps[1:])
+	if n := 1 + len(o.next); len(cmps) > n {
+		o.rest = chain(cmps[n:])
 	}
 	return o, release, nil
 }

@@ -17,18 +17,46 @@ import (
 // comparison only for the other keys of rows whose first keys tie.
 type rowOrder struct {
 	full func(a, b int) int // every key
-	rest func(a, b int) int // every key but the first (nil: there are none)
+	rest func(a, b int) int // the keys after the first and next (nil: none)
 	keys []uint64           // the first key as integers (nil: no such form)
 	rank []uint8            // the first key's NULL rank (nil: no NULLs)
+	next []intKey           // the keys after the first that have the form, up to one without
 	buf  []keyRow
+	buf2 []keyRow2
+}
+
+// intKey is a sort key as rowOrder's integers and NULL ranks.
+type intKey struct {
+	keys []uint64
+	rank []uint8 // nil: no NULLs
+}
+
+// compare orders rows a and b by k.
+func (k intKey) compare(a, b int32) int {
+	if k.rank != nil && k.rank[a] != k.rank[b] {
+		return cmp.Compare(k.rank[a], k.rank[b])
+	}
+	return cmp.Compare(k.keys[a], k.keys[b])
 }
 
 // keyRow is a row being sorted: its first key's NULL rank and integer form.
+// Rows are compared by value: a few fields keep both in registers.
 type keyRow struct {
 	k    uint64
 	row  int32
 	rank uint8
 }
+
+// keyRow2 is a row being sorted by two keys with integer forms: the NULL
+// ranks (the first key's in the high byte) and integer forms of both.
+type keyRow2 struct {
+	k, k2 uint64
+	row   int32
+	ranks uint16
+}
+
+func (r keyRow) rowNum() int32  { return r.row }
+func (r keyRow2) rowNum() int32 { return r.row }
 
 // sort orders idx (row numbers) by the keys, ties by row number.
 func (o *rowOrder) sort(idx []int32) { o.top(idx, len(idx)) }
@@ -48,38 +76,83 @@ func (o *rowOrder) top(idx []int32, k int) {
 		slices.SortFunc(idx[:k], byRow)
 		return
 	}
-	if cap(o.buf) < len(idx) {
-		o.buf = make([]keyRow, len(idx))
-	}
-	rows := o.buf[:len(idx)]
-	for i, r := range idx {
-		rows[i] = keyRow{k: o.keys[r], row: r}
-		if o.rank != nil {
-			rows[i].rank = o.rank[r]
-		}
-	}
-	rest := o.rest
-	byKey := func(x, y keyRow) int {
-		switch {
-		case x.rank != y.rank:
-			return cmp.Compare(x.rank, y.rank)
-		case x.k < y.k:
-			return -1
-		case x.k > y.k:
-			return 1
-		}
-		if rest != nil {
-			if c := rest(int(x.row), int(y.row)); c != 0 {
-				return c
+	next := o.next
+	if len(next) == 0 {
+		o.buf = topRows(o.buf, idx, k, func(r int32) keyRow {
+			x := keyRow{k: o.keys[r], row: r}
+			if o.rank != nil {
+				x.rank = o.rank[r]
 			}
+			return x
+		}, func(x, y keyRow) int {
+			switch {
+			case x.rank != y.rank:
+				return cmp.Compare(x.rank, y.rank)
+			case x.k != y.k:
+				return cmp.Compare(x.k, y.k)
+			}
+			return o.after(x.row, y.row, nil)
+		})
+		return
+	}
+	second := next[0]
+	o.buf2 = topRows(o.buf2, idx, k, func(r int32) keyRow2 {
+		x := keyRow2{k: o.keys[r], k2: second.keys[r], row: r}
+		if o.rank != nil {
+			x.ranks = uint16(o.rank[r]) << 8
 		}
-		return int(x.row - y.row)
+		if second.rank != nil {
+			x.ranks |= uint16(second.rank[r])
+		}
+		return x
+	}, func(x, y keyRow2) int {
+		switch {
+		case x.ranks>>8 != y.ranks>>8:
+			return cmp.Compare(x.ranks>>8, y.ranks>>8)
+		case x.k != y.k:
+			return cmp.Compare(x.k, y.k)
+		case x.ranks != y.ranks:
+			return cmp.Compare(x.ranks, y.ranks)
+		case x.k2 != y.k2:
+			return cmp.Compare(x.k2, y.k2)
+		}
+		return o.after(x.row, y.row, next[1:])
+	})
+}
+
+// after orders rows a and b whose leading integer keys tie: by the integer
+// keys next, then the other keys, then row number.
+func (o *rowOrder) after(a, b int32, next []intKey) int {
+	for _, k := range next {
+		if c := k.compare(a, b); c != 0 {
+			return c
+		}
 	}
-	selectFirst(rows, k, byKey)
-	slices.SortFunc(rows[:k], byKey)
+	if o.rest != nil {
+		if c := o.rest(int(a), int(b)); c != 0 {
+			return c
+		}
+	}
+	return int(a - b)
+}
+
+// topRows puts the first k of idx's rows in order at its start, sorting the
+// rows' keys in place (form makes a row's, in buf when it is large enough;
+// the buffer used is returned for reuse).
+func topRows[R interface{ rowNum() int32 }](buf []R, idx []int32, k int, form func(int32) R, cmp func(x, y R) int) []R {
+	if cap(buf) < len(idx) {
+		buf = make([]R, len(idx))
+	}
+	rows := buf[:len(idx)]
+	for i, r := range idx {
+		rows[i] = form(r)
+	}
+	selectFirst(rows, k, cmp)
+	slices.SortFunc(rows[:k], cmp)
 	for i, r := range rows {
-		idx[i] = r.row
+		idx[i] = r.rowNum()
 	}
+	return buf
 }
 
 // selectFirst reorders v so that its first k elements are the k smallest by

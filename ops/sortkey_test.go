@@ -57,6 +57,14 @@ func TestRowOrder(t *testing.T) {
 					o := &rowOrder{full: full, rest: c2, keys: keys, rank: rank}
 					o.sort(got)
 					require.Equal(t, want, got, name)
+					// The second key as integers too.
+					k2, r2, ok := intKeys(second, false, false)
+					require.True(t, ok)
+					both := &rowOrder{full: full, keys: keys, rank: rank, next: []intKey{{keys: k2, rank: r2}}}
+					got2 := slices.Clone(got)
+					slices.Reverse(got2)
+					both.sort(got2)
+					require.Equal(t, want, got2, name)
 					// The first k only, with and without the integer form.
 					plain := &rowOrder{full: full}
 					for _, k := range []int{0, 1, 7, 150, len(want) - 1, len(want), len(want) + 5} {
@@ -286,5 +294,50 @@ func TestTopKBar(t *testing.T) {
 				}
 			}
 		}
+	}
+}
+
+// TestSorterOrder: a sorter compares as integers its first key and the keys
+// after it up to the first one without that form, and the rest in general.
+func TestSorterOrder(t *testing.T) {
+	mem := memory.NewCheckedAllocator(memory.DefaultAllocator)
+	defer mem.AssertSize(t, 0)
+	schema := arrow.NewSchema([]arrow.Field{
+		{Name: "i", Type: arrow.PrimitiveTypes.Int32, Nullable: true},
+		{Name: "f", Type: arrow.PrimitiveTypes.Float64, Nullable: true},
+		{Name: "s", Type: arrow.BinaryTypes.String, Nullable: true},
+	}, nil)
+	b := array.NewRecordBuilder(mem, schema)
+	defer b.Release()
+	b.Field(0).(*array.Int32Builder).AppendValues([]int32{2, 1, 2, 1}, nil)
+	b.Field(1).(*array.Float64Builder).AppendValues([]float64{0.5, 0.5, -1, 3}, nil)
+	b.Field(2).(*array.StringBuilder).AppendValues([]string{"b", "a", "c", "a"}, nil)
+	rec := b.NewRecord()
+	defer rec.Release()
+	col := func(c string) SortKey { return SortKey{Expr: expr.Col(c)} }
+	cases := []struct {
+		keys     []SortKey
+		first    bool
+		next     int
+		rest     bool
+		wantRows []int32
+	}{
+		{[]SortKey{col("i"), col("f"), col("s"), col("i")}, true, 1, true, []int32{1, 3, 2, 0}},
+		{[]SortKey{col("f"), col("i")}, true, 1, false, []int32{2, 1, 0, 3}},
+		{[]SortKey{col("s"), col("i")}, false, 0, true, []int32{1, 3, 0, 2}},
+		{[]SortKey{col("i")}, true, 0, false, []int32{1, 3, 0, 2}},
+	}
+	for i, c := range cases {
+		st, err := Sort{Keys: c.keys, Limit: -1}.NewSorter(schema, mem)
+		require.NoError(t, err)
+		o, release, err := st.order(rec)
+		require.NoError(t, err)
+		require.Equal(t, c.first, o.keys != nil, "case %d", i)
+		require.Len(t, o.next, c.next, "case %d", i)
+		require.Equal(t, c.rest, o.rest != nil, "case %d", i)
+		idx := []int32{0, 1, 2, 3}
+		o.sort(idx)
+		require.Equal(t, c.wantRows, idx, "case %d", i)
+		release()
 	}
 }
