@@ -654,6 +654,40 @@ var sqlCases = []sqlCase{
 		}
 		return out
 	}},
+	{"window kept rows", "SELECT id1, v3, m FROM (SELECT id1, v3, n AS m FROM (SELECT id1, v3, row_number() OVER (PARTITION BY id1 ORDER BY v3 NULLS FIRST, id6 DESC) AS n FROM {src} WHERE id4 = 3 AND id6 IS NOT NULL) s) t WHERE 3 > m AND (v3 IS NULL OR v3 > 10)", false, func(rows []hrow) []check.Row {
+		// The bound on the number (turned around, through a rename) and a
+		// filter applied after the numbering.
+		var sel []hrow
+		for _, r := range rows {
+			if r.id4 != nil && *r.id4 == 3 && r.id6 != nil {
+				sel = append(sel, r)
+			}
+		}
+		keys, groups := qgroup(sel, func(r hrow) string { return qkey(r.id1) })
+		var out []check.Row
+		for _, k := range keys {
+			g := groups[k]
+			slices.SortFunc(g, func(a, b hrow) int {
+				switch {
+				case a.v3 == nil && b.v3 != nil:
+					return -1
+				case a.v3 != nil && b.v3 == nil:
+					return 1
+				case a.v3 != nil:
+					if c := cmp.Compare(*a.v3, *b.v3); c != 0 {
+						return c
+					}
+				}
+				return cmp.Compare(*b.id6, *a.id6)
+			})
+			for i, r := range g[:min(2, len(g))] {
+				if r.v3 == nil || *r.v3 > 10 {
+					out = append(out, check.Row{vs(r.id1), vf(r.v3), i64(int64(i + 1))})
+				}
+			}
+		}
+		return out
+	}},
 	{"subquery with qualified columns", "SELECT s.k, s.total FROM (SELECT id4 AS k, sum(v1) AS total FROM {src} GROUP BY id4) AS s WHERE s.total > 550 ORDER BY s.k", true, func(rows []hrow) []check.Row {
 		keys, groups := qgroup(rows, func(r hrow) string { return qkey(r.id4) })
 		slices.SortFunc(keys, func(a, b string) int { return cmpNullsLast(groups[a][0].id4, groups[b][0].id4) })

@@ -2,7 +2,9 @@ package ops_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"strconv"
 	"strings"
@@ -324,6 +326,43 @@ func TestSortAndTopK(t *testing.T) {
 			}
 			require.JSONEq(t, c.want, got)
 		})
+	}
+}
+
+// TestWindowKeep: a window keeping the first rows of each partition gives
+// exactly the rows, and numbers, of the full window with a filter on the
+// number; partitions shorter than Keep keep all their rows.
+func TestWindowKeep(t *testing.T) {
+	mem := memory.NewCheckedAllocator(recycle.New(recycle.Options{Poison: true}))
+	defer mem.AssertSize(t, 0)
+	run := func(w ops.Window) []string {
+		in := records(t, mem, data1, data2)
+		out, err := w.Compute(context.Background(), schema, in, mem)
+		for _, r := range in {
+			r.Release()
+		}
+		require.NoError(t, err)
+		defer out.Release()
+		rows := recordJSON(t, out)
+		sortStrings(rows)
+		return rows
+	}
+	for _, keep := range []int64{1, 2, 5} {
+		w := ops.Window{Func: "row_number", Name: "rn", PartitionBy: []*expr.Expr{expr.Col("g")},
+			OrderBy: []ops.SortKey{{Expr: expr.Col("x"), NullsFirst: true}, {Expr: expr.Col("k"), Desc: true}}}
+		var want []string
+		for _, r := range run(w) {
+			var row struct {
+				RN int64 `json:"rn"`
+			}
+			require.NoError(t, json.Unmarshal([]byte(r), &row))
+			if row.RN <= keep {
+				want = append(want, r)
+			}
+		}
+		w.Keep = keep
+		require.Equal(t, want, run(w), "keep %d", keep)
+		require.Contains(t, w.String(), fmt.Sprintf("(first %d per partition)", keep))
 	}
 }
 

@@ -24,6 +24,11 @@ type Window struct {
 	Name        string       `json:"name"`
 	PartitionBy []*expr.Expr `json:"partition_by,omitempty"`
 	OrderBy     []SortKey    `json:"order_by,omitempty"`
+	// Keep, when positive, keeps only the rows numbered 1..Keep of each
+	// partition: a filter on the number that follows the window (as in
+	// WHERE rn <= 2) lets the planner set it, and each partition then has
+	// only its first Keep rows selected and sorted.
+	Keep int64 `json:"keep,omitempty"`
 }
 
 // String renders the window call as SQL.
@@ -44,6 +49,9 @@ func (w Window) String() string {
 		b.WriteString("ORDER BY " + strings.Join(parts, ", "))
 	}
 	b.WriteString(") AS " + w.Name)
+	if w.Keep > 0 {
+		fmt.Fprintf(&b, " (first %d per partition)", w.Keep)
+	}
 	return b.String()
 }
 
@@ -229,14 +237,26 @@ func (w Window) Compute(ctx context.Context, in *arrow.Schema, recs []arrow.Reco
 		idx[fill[g]] = int32(i)
 		fill[g]++
 	}
+	kept := idx[:0]
 	for g := 0; g < groups; g++ {
 		if g%4096 == 0 {
 			if err := ctx.Err(); err != nil {
 				return nil, err
 			}
 		}
-		o.sort(idx[starts[g]:starts[g+1]])
+		part := idx[starts[g]:starts[g+1]]
+		if w.Keep > 0 && int64(len(part)) > w.Keep {
+			o.top(part, int(w.Keep))
+			part = part[:w.Keep]
+		} else {
+			o.sort(part)
+		}
+		// Kept rows move down over the dropped ones (never past their own
+		// partition's start).
+		kept = append(kept, part...)
 	}
+	idx = kept
+	n = len(idx)
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
