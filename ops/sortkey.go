@@ -2,6 +2,7 @@ package ops
 
 import (
 	"cmp"
+	"context"
 	"math"
 	"math/bits"
 	"slices"
@@ -84,15 +85,7 @@ func (o *rowOrder) top(idx []int32, k int) {
 				x.rank = o.rank[r]
 			}
 			return x
-		}, func(x, y keyRow) int {
-			switch {
-			case x.rank != y.rank:
-				return cmp.Compare(x.rank, y.rank)
-			case x.k != y.k:
-				return cmp.Compare(x.k, y.k)
-			}
-			return o.after(x.row, y.row, nil)
-		})
+		}, o.keyRowCmp())
 		return
 	}
 	second := next[0]
@@ -118,6 +111,19 @@ func (o *rowOrder) top(idx []int32, k int) {
 		}
 		return o.after(x.row, y.row, next[1:])
 	})
+}
+
+// keyRowCmp orders keyRows by the first key, then as after does.
+func (o *rowOrder) keyRowCmp() func(x, y keyRow) int {
+	return func(x, y keyRow) int {
+		switch {
+		case x.rank != y.rank:
+			return cmp.Compare(x.rank, y.rank)
+		case x.k != y.k:
+			return cmp.Compare(x.k, y.k)
+		}
+		return o.after(x.row, y.row, o.next)
+	}
 }
 
 // after orders rows a and b whose leading integer keys tie: by the integer
@@ -153,6 +159,70 @@ func topRows[R interface{ rowNum() int32 }](buf []R, idx []int32, k int, form fu
 		idx[i] = r.rowNum()
 	}
 	return buf
+}
+
+// partitionTops returns the row numbers of the first keep rows (all when
+// there are fewer) of each partition, in order, partition after partition:
+// ids[i] is row i's partition (dense ids). A counting sort groups the rows
+// by partition; with one key in integer form the rows' keys are gathered
+// in that same sequential pass.
+func (o *rowOrder) partitionTops(ctx context.Context, ids []uint32, keep int) ([]int32, error) {
+	groups := 0
+	for _, g := range ids {
+		groups = max(groups, int(g)+1)
+	}
+	starts := make([]int32, groups+1)
+	for _, g := range ids {
+		starts[g+1]++
+	}
+	for g := 1; g <= groups; g++ {
+		starts[g] += starts[g-1]
+	}
+	fill := slices.Clone(starts[:groups])
+	idx := make([]int32, len(ids))
+	var rows []keyRow
+	if o.keys != nil && len(o.next) == 0 {
+		rows = make([]keyRow, len(ids))
+		for i, g := range ids {
+			r := keyRow{k: o.keys[i], row: int32(i)}
+			if o.rank != nil {
+				r.rank = o.rank[i]
+			}
+			rows[fill[g]] = r
+			fill[g]++
+		}
+	} else {
+		for i, g := range ids {
+			idx[fill[g]] = int32(i)
+			fill[g]++
+		}
+	}
+	byKey := o.keyRowCmp()
+	kept := idx[:0]
+	for g := 0; g < groups; g++ {
+		if g%4096 == 0 {
+			if err := ctx.Err(); err != nil {
+				return nil, err
+			}
+		}
+		lo, hi := int(starts[g]), int(starts[g+1])
+		k := min(keep, hi-lo)
+		if rows == nil {
+			part := idx[lo:hi]
+			o.top(part, k)
+			// Kept rows move down over dropped ones, never past their
+			// own partition's start.
+			kept = append(kept, part[:k]...)
+			continue
+		}
+		part := rows[lo:hi]
+		selectFirst(part, k, byKey)
+		slices.SortFunc(part[:k], byKey)
+		for _, r := range part[:k] {
+			kept = append(kept, r.row)
+		}
+	}
+	return kept, ctx.Err()
 }
 
 // selectFirst reorders v so that its first k elements are the k smallest by

@@ -218,44 +218,14 @@ func (w Window) Compute(ctx context.Context, in *arrow.Schema, recs []arrow.Reco
 		return nil, err
 	}
 	defer release()
-	// Counting sort by partition (group ids are dense), then sort each
-	// partition's rows by the ORDER BY keys, ties on row position.
-	groups := 0
-	for _, g := range ids {
-		groups = max(groups, int(g)+1)
+	keep := n
+	if w.Keep > 0 {
+		keep = int(min(w.Keep, int64(n)))
 	}
-	starts := make([]int32, groups+1)
-	for _, g := range ids {
-		starts[g+1]++
+	idx, err := o.partitionTops(ctx, ids, keep)
+	if err != nil {
+		return nil, err
 	}
-	for g := 1; g <= groups; g++ {
-		starts[g] += starts[g-1]
-	}
-	idx := make([]int32, n)
-	fill := slices.Clone(starts[:groups])
-	for i, g := range ids {
-		idx[fill[g]] = int32(i)
-		fill[g]++
-	}
-	kept := idx[:0]
-	for g := 0; g < groups; g++ {
-		if g%4096 == 0 {
-			if err := ctx.Err(); err != nil {
-				return nil, err
-			}
-		}
-		part := idx[starts[g]:starts[g+1]]
-		if w.Keep > 0 && int64(len(part)) > w.Keep {
-			o.top(part, int(w.Keep))
-			part = part[:w.Keep]
-		} else {
-			o.sort(part)
-		}
-		// Kept rows move down over the dropped ones (never past their own
-		// partition's start).
-		kept = append(kept, part...)
-	}
-	idx = kept
 	n = len(idx)
 	if err := ctx.Err(); err != nil {
 		return nil, err
