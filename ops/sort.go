@@ -252,15 +252,6 @@ func (st *Sorter) sortAll(ctx context.Context) (arrow.Record, error) {
 	return column.TakeRecord(st.mem, all, idx)
 }
 
-// comparator evaluates the sort keys over rec and returns a row comparison.
-func (st *Sorter) comparator(rec arrow.Record) (func(a, b int) int, func(), error) {
-	o, release, err := st.order(rec)
-	if err != nil {
-		return nil, nil, err
-	}
-	return o.full, release, nil
-}
-
 // order evaluates the sort keys over rec and returns their row order.
 func (st *Sorter) order(rec arrow.Record) (*rowOrder, func(), error) {
 	arrs := make([]arrow.Array, 0, len(st.keys))
@@ -343,12 +334,12 @@ func (s Sort) MergeRuns(ctx context.Context, in *arrow.Schema, runs []arrow.Reco
 		return nil, err
 	}
 	defer all.Release()
-	cmpRow, release, err := st.comparator(all)
+	o, release, err := st.order(all)
 	if err != nil {
 		return nil, err
 	}
 	defer release()
-	h := &runHeap{cmp: cmpRow}
+	h := &runHeap{cmp: o.compare}
 	start := 0
 	for _, r := range live {
 		n := int(r.NumRows())

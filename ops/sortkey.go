@@ -59,6 +59,23 @@ type keyRow2 struct {
 func (r keyRow) rowNum() int32  { return r.row }
 func (r keyRow2) rowNum() int32 { return r.row }
 
+// compare orders rows a and b by the keys, ties by row number.
+func (o *rowOrder) compare(a, b int) int {
+	if o.keys == nil {
+		if c := o.full(a, b); c != 0 {
+			return c
+		}
+		return a - b
+	}
+	if o.rank != nil && o.rank[a] != o.rank[b] {
+		return cmp.Compare(o.rank[a], o.rank[b])
+	}
+	if o.keys[a] != o.keys[b] {
+		return cmp.Compare(o.keys[a], o.keys[b])
+	}
+	return o.after(int32(a), int32(b), o.next)
+}
+
 // sort orders idx (row numbers) by the keys, ties by row number.
 func (o *rowOrder) sort(idx []int32) { o.top(idx, len(idx)) }
 

@@ -1,6 +1,7 @@
 package ops
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"math"
@@ -57,6 +58,16 @@ func TestRowOrder(t *testing.T) {
 					o := &rowOrder{full: full, rest: c2, keys: keys, rank: rank}
 					o.sort(got)
 					require.Equal(t, want, got, name)
+					// Row by row, as a merge of runs compares.
+					sign := func(x int) int { return cmp.Compare(x, 0) }
+					for range 500 {
+						a, b := rng.IntN(first.Len()), rng.IntN(first.Len())
+						w := full(a, b)
+						if w == 0 {
+							w = a - b
+						}
+						require.Equal(t, sign(w), sign(o.compare(a, b)), "%s: rows %d, %d", name, a, b)
+					}
 					// The second key as integers too.
 					k2, r2, ok := intKeys(second, false, false)
 					require.True(t, ok)
