@@ -394,7 +394,8 @@ type distinctAcc struct {
 	dvals []decimal128.Num
 
 	keys []uint64
-	ids  []int64
+	dict arrow.Array // the dictionary ids caches the value ids of (retained)
+	ids  []int64     // value id of each entry of dict, -1 until used
 	cbuf []int32
 	gbuf []uint32
 	mbuf []byte
@@ -586,24 +587,25 @@ func (a *distinctAcc) dictKeys(d *array.Dictionary, m mask, keys []uint64) error
 	if err != nil {
 		return err
 	}
-	offs, data, err := bytesCol(d.Dictionary())
+	dict := d.Dictionary()
+	offs, data, err := bytesCol(dict)
 	if err != nil {
 		return err
 	}
-	dn := len(offs) - 1
-	if dn > len(keys) {
-		for i := range keys {
-			if m.valid(i) {
-				c := codes[i]
-				keys[i] = a.intern(data[offs[c]:offs[c+1]])
-			}
+	// The batches of a Parquet row group share one dictionary: its entries'
+	// ids are kept while it lasts, each looked up once, when first used.
+	if a.dict == nil || a.dict.Data() != dict.Data() {
+		if a.dict != nil {
+			a.dict.Release()
 		}
-		return nil
+		dict.Retain()
+		a.dict = dict
+		a.ids = grow(&a.ids, len(offs)-1)
+		for i := range a.ids {
+			a.ids[i] = -1
+		}
 	}
-	ids := grow(&a.ids, dn)
-	for i := range ids {
-		ids[i] = -1
-	}
+	ids := a.ids
 	for i := range keys {
 		if !m.valid(i) {
 			continue
@@ -724,5 +726,8 @@ func (a *distinctAcc) Bytes() int64 {
 }
 
 func (a *distinctAcc) Release() {
+	if a.dict != nil {
+		a.dict.Release()
+	}
 	*a = distinctAcc{f: a.f, kind: a.kind, inner: a.inner}
 }

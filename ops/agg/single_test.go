@@ -244,3 +244,41 @@ func TestOneGroupMoments(t *testing.T) {
 	require.InEpsilon(t, want, run(batches, 1), 1e-11)
 	require.Equal(t, 0.0, run([][]float64{{0.1, 0.1, 0.1}, {0.1, 0.1, 0.1, 0.1, 0.1, 0.1, 0.1}}, 1))
 }
+
+// TestDistinctDictionaries: count(DISTINCT) over dictionary-encoded
+// batches, several sharing one dictionary (whose entries' ids it keeps)
+// and then one with the same strings in another order and a new one, counts
+// each string once per group, and holds no dictionary after Release.
+func TestDistinctDictionaries(t *testing.T) {
+	mem := memory.NewCheckedAllocator(recycle.New(recycle.Options{Poison: true}))
+	defer mem.AssertSize(t, 0)
+	dictType := &arrow.DictionaryType{IndexType: arrow.PrimitiveTypes.Int32, ValueType: utf8}
+	f, err := New(Spec{Func: "count", Distinct: true}, []arrow.DataType{dictType})
+	require.NoError(t, err)
+	acc := f.NewAcc(mem)
+	batch := func(dict arrow.Array, codes string) arrow.Array {
+		idx := fromJSON(t, mem, arrow.PrimitiveTypes.Int32, codes)
+		defer idx.Release()
+		return array.NewDictionaryArray(dictType, idx, dict)
+	}
+	d1 := fromJSON(t, mem, utf8, `["a", "b", "c"]`)
+	d2 := fromJSON(t, mem, utf8, `["c", "a", "d"]`)
+	steps := []struct {
+		dict   arrow.Array
+		codes  string
+		groups []uint32
+	}{
+		{d1, `[0, 0, 1, null]`, []uint32{0, 1, 0, 1}}, // g0: a b; g1: a
+		{d1, `[2, 1, 2]`, []uint32{1, 1, 0}},          // g0: + c; g1: + c b
+		{d2, `[0, 1, 2, 2]`, []uint32{0, 1, 1, 0}},    // g0: c (seen) d; g1: a (seen) d
+	}
+	for _, s := range steps {
+		col := batch(s.dict, s.codes)
+		require.NoError(t, acc.Update(s.groups, 2, []arrow.Array{col}))
+		col.Release()
+	}
+	d1.Release()
+	d2.Release()
+	require.Equal(t, []any{int64(4), int64(4)}, final(t, mem, acc))
+	acc.Release()
+}
