@@ -14,8 +14,11 @@ import (
 // rowOrder compares rows of one record by a sort's keys. When the first key
 // has a fixed-width numeric, temporal or boolean type, it is also given as
 // unsigned integers that order as the key does (direction included) and a
-// NULL rank, so that sorting compares those in place and calls the general
-// comparison only for the other keys of rows whose first keys tie.
+// NULL rank (see intKeys), and so are the keys after it up to the first one
+// of another type. Sorting then compares the first key (and the second,
+// when it has that form) in place, carried with each row, looks the other
+// integer keys up only for rows that tie, and calls the general comparison
+// only for the keys after those.
 type rowOrder struct {
 	full func(a, b int) int // every key
 	rest func(a, b int) int // the keys after the first and next (nil: none)
