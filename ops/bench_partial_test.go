@@ -124,3 +124,88 @@ func BenchmarkPartial(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkMerge measures what follows phase one for the same two h2o
+// group-bys as BenchmarkPartial: two partials over 10^5 groups each build
+// their 8 buckets (finish), then each bucket's states are merged (final),
+// one after the other on one goroutine.
+func BenchmarkMerge(b *testing.B) {
+	const rows, groups, buckets = 1 << 20, 100_000, 8
+	mem := recycle.New(recycle.Options{})
+	schema, recs := h2oBatches(mem, rows, groups, 1)
+	defer func() {
+		for _, r := range recs {
+			r.Release()
+		}
+	}()
+	sum := func(c string) ops.Agg {
+		return ops.Agg{Name: c, Spec: agg.Spec{Func: "sum"}, Args: []*expr.Expr{expr.Col(c)}}
+	}
+	avg := ops.Agg{Name: "a", Spec: agg.Spec{Func: "avg"}, Args: []*expr.Expr{expr.Col("v3")}}
+	queries := []struct {
+		name string
+		a    ops.Aggregate
+	}{
+		{"q5", ops.Aggregate{Keys: []ops.Column{{Name: "k", Expr: expr.Col("k")}}, Aggs: []ops.Agg{sum("v1"), sum("v2"), sum("v3")}}},
+		{"q3", ops.Aggregate{Keys: []ops.Column{{Name: "s", Expr: expr.Col("s")}}, Aggs: []ops.Agg{sum("v1"), avg}}},
+	}
+	ctx := context.Background()
+	for _, q := range queries {
+		var parts []*ops.Partial
+		for range 2 {
+			p, err := q.a.NewPartial(schema, buckets, mem)
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer p.Release()
+			for _, r := range recs {
+				if err := p.Consume(ctx, r); err != nil {
+					b.Fatal(err)
+				}
+			}
+			parts = append(parts, p)
+		}
+		finish := func(b *testing.B) [][][]arrow.Record {
+			var outs [][][]arrow.Record
+			for _, p := range parts {
+				o, err := p.Finish()
+				if err != nil {
+					b.Fatal(err)
+				}
+				outs = append(outs, o)
+			}
+			return outs
+		}
+		release := func(outs [][][]arrow.Record) {
+			for _, o := range outs {
+				for _, rs := range o {
+					for _, r := range rs {
+						r.Release()
+					}
+				}
+			}
+		}
+		b.Run(q.name+"/finish", func(b *testing.B) {
+			for b.Loop() {
+				release(finish(b))
+			}
+		})
+		outs := finish(b)
+		b.Run(q.name+"/final", func(b *testing.B) {
+			for b.Loop() {
+				for k := range buckets {
+					var in []arrow.Record
+					for _, o := range outs {
+						in = append(in, o[k]...)
+					}
+					rec, err := q.a.Final(ctx, schema, in, mem)
+					if err != nil {
+						b.Fatal(err)
+					}
+					rec.Release()
+				}
+			}
+		})
+		release(outs)
+	}
+}
