@@ -41,6 +41,14 @@ func (c *chunks[T]) bytes() int64 {
 
 // byGroupChunks is byGroup over chunked pairs.
 func byGroupChunks[T any](n int, pg *chunks[uint32], pv *chunks[T], dst []T) []int {
+	if n == 1 {
+		// One group (ids are checked on the way in): the values in order.
+		at := 0
+		for k, b := range pg.blocks {
+			at += copy(dst[at:], pv.blocks[k][:len(b)])
+		}
+		return []int{0, at}
+	}
 	offs := make([]int, n+1)
 	for _, b := range pg.blocks {
 		for _, g := range b {
@@ -65,6 +73,10 @@ func byGroupChunks[T any](n int, pg *chunks[uint32], pv *chunks[T], dst []T) []i
 // byGroup arranges the values pv (of groups pg) by group into dst, keeping
 // their order within a group, and returns the n+1 group offsets into dst.
 func byGroup[T any](n int, pg []uint32, pv []T, dst []T) []int {
+	if n == 1 {
+		// One group (ids are checked on the way in): the values in order.
+		return []int{0, copy(dst, pv[:len(pg)])}
+	}
 	offs := make([]int, n+1)
 	for _, g := range pg {
 		offs[g+1]++
