@@ -40,13 +40,14 @@ type Physical struct {
 // Physical plans p over a source of schema src: it prunes unused columns,
 // pushes leading filter conjuncts into the scan as pruning predicates, lets
 // row_number windows keep only the rows a later filter on the number keeps
-// (see withWindowKeep), and cuts the node chain into stages at pipeline
+// (see withWindowKeep), runs aggregates of DISTINCT values as two group-bys
+// (see withDistinctSplit), and cuts the node chain into stages at pipeline
 // breakers.
 func (p *Plan) Physical(src *arrow.Schema) (*Physical, error) {
 	if _, err := p.Schemas(src); err != nil {
 		return nil, err
 	}
-	p = p.withWindowKeep()
+	p = p.withWindowKeep().withDistinctSplit()
 	ph := &Physical{}
 	// Columns: everything referenced up to the first node that replaces the
 	// column set; if none does, every column.
