@@ -482,6 +482,18 @@ func (p *planner) copy(ctx context.Context, st *sql.Copy, o Options) (n int64, e
 type planner struct {
 	src string
 	qo  QueryOptions
+	// nested counts the subqueries (in FROM or WITH) being planned: their
+	// output keeps the names made unique (k, k_2) where the outermost query
+	// gives back the duplicate names, so that the query around can tell the
+	// columns apart.
+	nested int
+}
+
+// subquery plans s as a subquery (see planner.nested).
+func (p *planner) subquery(s *sql.Select, sc *scope) (*Frame, error) {
+	p.nested++
+	defer func() { p.nested-- }()
+	return p.query(s, sc)
 }
 
 // scope holds the WITH queries visible to a query.
@@ -531,7 +543,7 @@ func (p *planner) from(fr *sql.From, sc *scope) (*Frame, []string, error) {
 	switch {
 	case fr.Query != nil:
 		var err error
-		if f, err = p.query(fr.Query, sc); err != nil {
+		if f, err = p.subquery(fr.Query, sc); err != nil {
 			return nil, nil, err
 		}
 	case fr.Func != nil:
@@ -744,7 +756,7 @@ func (p *planner) query(s *sql.Select, parent *scope) (*Frame, error) {
 	if len(s.With) > 0 {
 		sc = &scope{parent: parent, ctes: map[string]*Frame{}}
 		for _, c := range s.With {
-			f, err := p.query(c.Query, sc)
+			f, err := p.subquery(c.Query, sc)
 			if err != nil {
 				return nil, err
 			}
@@ -1177,10 +1189,17 @@ func (p *planner) finish(s *sql.Select, f *Frame, out *output) (*Frame, error) {
 	for i, it := range out.items {
 		renamed = renamed || it.name != out.names[i]
 	}
+	if p.nested > 0 {
+		renamed = false // a subquery keeps the unique names
+	}
 	if len(out.hidden) > 0 || renamed {
 		args := make([]any, len(out.exprs))
 		for i := range out.exprs {
-			args[i] = Sel{Name: out.items[i].name, Expr: expr.Col(out.names[i])}
+			name := out.items[i].name
+			if p.nested > 0 {
+				name = out.names[i]
+			}
+			args[i] = Sel{Name: name, Expr: expr.Col(out.names[i])}
 		}
 		if f, err = p.check(f.Select(args...)); err != nil {
 			return nil, err

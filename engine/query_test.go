@@ -1041,6 +1041,11 @@ func TestSQLTables(t *testing.T) {
 		{"from first", "FROM t WHERE v = 5", []check.Row{{qnull(), i64(5)}}},
 		{"duplicate names sorted", "SELECT k AS x, v AS x FROM t ORDER BY v NULLS FIRST", []check.Row{{qstr("a"), qnull()}, {qstr("a"), i64(1)}, {qstr("b"), i64(2)}, {qnull(), i64(5)}}},
 		{"duplicate names distinct", "SELECT DISTINCT v AS x, k AS x FROM t WHERE v < 5 ORDER BY 1", []check.Row{{i64(1), qstr("a")}, {i64(2), qstr("b")}}},
+		// A subquery's duplicate names stay unique (x, x_2): the query
+		// around sees both columns.
+		{"duplicate names in a subquery", "SELECT * FROM (SELECT v AS x, v * 10 AS X FROM t) s ORDER BY 1", []check.Row{{i64(1), i64(10)}, {i64(2), i64(20)}, {i64(5), i64(50)}, {qnull(), qnull()}}},
+		{"duplicate names in a cte, by name", "WITH s AS (SELECT k AS x, v AS x FROM t) SELECT x_2 FROM s WHERE x_2 > 1 ORDER BY x_2", []check.Row{{i64(2)}, {i64(5)}}},
+		{"row number under a taken name", "SELECT * FROM (SELECT k AS n, v, row_number() OVER (PARTITION BY k ORDER BY v) AS n FROM t) s WHERE n_2 <= 1 ORDER BY 2 NULLS FIRST", []check.Row{{qstr("a"), i64(1), i64(1)}, {qstr("b"), i64(2), i64(1)}, {qnull(), i64(5), i64(1)}}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -1257,4 +1262,24 @@ func TestSQLErrors(t *testing.T) {
 			require.Equal(t, strings.Repeat(" ", 2+pos)+"^", lines[2])
 		})
 	}
+}
+
+// TestSQLDuplicateNames: the outermost query gives back duplicate output
+// names as written; a subquery's stay unique, so that the query around can
+// name each column.
+func TestSQLDuplicateNames(t *testing.T) {
+	schema := arrow.NewSchema([]arrow.Field{{Name: "v", Type: arrow.PrimitiveTypes.Int64}}, nil)
+	qo := engine.QueryOptions{Tables: map[string]*engine.Frame{"t": engine.FromRecords(schema)}}
+	names := func(sql string) []string {
+		f, err := engine.SQL(sql, qo)
+		require.NoError(t, err, sql)
+		var out []string
+		for _, fd := range f.Schema().Fields() {
+			out = append(out, fd.Name)
+		}
+		return out
+	}
+	require.Equal(t, []string{"x", "X"}, names("SELECT v AS x, v * 10 AS X FROM t"))
+	require.Equal(t, []string{"x", "X_2"}, names("SELECT * FROM (SELECT v AS x, v * 10 AS X FROM t) s"))
+	require.Equal(t, []string{"x", "x_2", "x_3"}, names("WITH s AS (SELECT v AS x, v AS x, v AS x FROM t) SELECT * FROM s"))
 }
