@@ -38,11 +38,11 @@ func (k SortKey) String() string {
 
 // Sort orders rows by Keys. Each partition is sorted into a run (SortRun) and
 // the runs are merged (MergeRuns). When Limit >= 0 only the first Limit rows
-// are kept, at every step (top-k): memory stays proportional to Limit. Once
-// a top-k sorter holds Limit rows, a batch's rows whose first key sorts after
-// the last kept row's are dropped as they arrive (when that key has an
-// integer form, see rowOrder), and each step selects the rows it keeps
-// before sorting only them. Ties keep their input order within a run; runs
+// are kept, at every step (top-k): memory stays proportional to Limit. A
+// top-k sorter that has buffered more than max(4·Limit, 64Ki) rows selects
+// the first Limit (sorting only those) and from then on drops, as they
+// arrive, the rows whose first key sorts after the last kept row's (when
+// that key has an integer form, see rowOrder). Ties keep their input order within a run; runs
 // merge in the order given.
 type Sort struct {
 	Keys  []SortKey `json:"keys"`
@@ -150,7 +150,7 @@ func (st *Sorter) firstKeys(rec arrow.Record) (keys []uint64, rank []uint8, ok b
 // otherwise, or when the first key has no integer form).
 func (st *Sorter) lastKey(run arrow.Record) (*keyBar, error) {
 	n := int(run.NumRows())
-	if st.limit <= 0 || int64(n) < st.limit {
+	if st.limit <= 0 || int64(n) < st.limit || len(st.keys) == 0 {
 		return nil, nil
 	}
 	keys, rank, ok, err := st.firstKeys(run)

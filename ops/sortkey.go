@@ -12,7 +12,7 @@ import (
 )
 
 // rowOrder compares rows of one record by a sort's keys. When the first key
-// has a fixed-width numeric, temporal or boolean type, it is also given as
+// has an integer, float, date, timestamp or boolean type, it is also given as
 // unsigned integers that order as the key does (direction included) and a
 // NULL rank (see intKeys), and so are the keys after it up to the first one
 // of another type. Sorting then compares the first key (and the second,
@@ -355,7 +355,9 @@ func intKeys(a arrow.Array, desc, nullsFirst bool) (keys []uint64, rank []uint8,
 		for i := range rank {
 			rank[i] = 1
 			if a.IsNull(i) {
-				rank[i] = nullRank
+				// NULLs tie with each other: whatever the slot holds (an
+				// expression computes every slot) must not order them.
+				rank[i], keys[i] = nullRank, 0
 			}
 		}
 	}

@@ -352,3 +352,80 @@ func TestSorterOrder(t *testing.T) {
 		release()
 	}
 }
+
+// TestRowOrderNullSlots: NULL keys tie with each other whatever their
+// slots hold (an expression computes every slot), so the next key, then
+// row position, orders them, as the general comparison does.
+func TestRowOrderNullSlots(t *testing.T) {
+	mem := memory.NewCheckedAllocator(memory.DefaultAllocator)
+	defer mem.AssertSize(t, 0)
+	// Rows 0, 1 and 3 are NULL with slot values 100, 5 and -3.
+	data := memory.NewBufferBytes(arrow.Int64Traits.CastToBytes([]int64{100, 5, 7, -3, 2}))
+	valid := memory.NewBufferBytes([]byte{0b10100})
+	first := array.NewInt64Data(array.NewData(arrow.PrimitiveTypes.Int64, 5, []*memory.Buffer{valid, data}, nil, 3, 0))
+	defer first.Release()
+	second := fromInts(mem, []int64{9, 9, 1, 0, 4})
+	defer second.Release()
+	for _, desc := range []bool{false, true} {
+		for _, nullsFirst := range []bool{false, true} {
+			keys, rank, ok := intKeys(first, desc, nullsFirst)
+			require.True(t, ok)
+			c1, err := compareFunc(first, desc, nullsFirst)
+			require.NoError(t, err)
+			c2, err := compareFunc(second, false, false)
+			require.NoError(t, err)
+			full := chain([]func(a, b int) int{c1, c2})
+			want := []int32{0, 1, 2, 3, 4}
+			slices.SortStableFunc(want, func(a, b int32) int { return full(int(a), int(b)) })
+			for _, o := range []*rowOrder{
+				{full: full, rest: c2, keys: keys, rank: rank},
+				{full: full, keys: keys, rank: rank, next: []intKey{{keys: must(intKeys(second, false, false))}}},
+			} {
+				got := []int32{4, 3, 2, 1, 0}
+				o.sort(got)
+				require.Equal(t, want, got, "desc=%v nullsFirst=%v", desc, nullsFirst)
+			}
+		}
+	}
+}
+
+func must(keys []uint64, _ []uint8, ok bool) []uint64 {
+	if !ok {
+		panic("no integer form")
+	}
+	return keys
+}
+
+func fromInts(mem memory.Allocator, v []int64) arrow.Array {
+	b := array.NewInt64Builder(mem)
+	defer b.Release()
+	b.AppendValues(v, nil)
+	return b.NewArray()
+}
+
+// TestTopKNoKeys: a top-k with no sort keys (a frame's OrderBy() with no
+// terms, then Limit) keeps the first rows in input order, past the point
+// where a sorter compacts.
+func TestTopKNoKeys(t *testing.T) {
+	mem := memory.NewCheckedAllocator(memory.DefaultAllocator)
+	defer mem.AssertSize(t, 0)
+	schema := arrow.NewSchema([]arrow.Field{{Name: "x", Type: arrow.PrimitiveTypes.Int64}}, nil)
+	st, err := Sort{Limit: 5}.NewSorter(schema, mem)
+	require.NoError(t, err)
+	defer st.Release()
+	for b := range 5 {
+		vals := make([]int64, 20000)
+		for i := range vals {
+			vals[i] = int64(b*len(vals) + i)
+		}
+		col := fromInts(mem, vals)
+		rec := array.NewRecord(schema, []arrow.Array{col}, int64(len(vals)))
+		col.Release()
+		require.NoError(t, st.Consume(context.Background(), rec))
+		rec.Release()
+	}
+	out, err := st.Finish(context.Background())
+	require.NoError(t, err)
+	defer out.Release()
+	require.Equal(t, []int64{0, 1, 2, 3, 4}, out.Column(0).(*array.Int64).Int64Values())
+}

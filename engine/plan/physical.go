@@ -44,10 +44,11 @@ type Physical struct {
 // (see withDistinctSplit), and cuts the node chain into stages at pipeline
 // breakers.
 func (p *Plan) Physical(src *arrow.Schema) (*Physical, error) {
-	if _, err := p.Schemas(src); err != nil {
+	schemas, err := p.Schemas(src)
+	if err != nil {
 		return nil, err
 	}
-	p = p.withWindowKeep().withDistinctSplit()
+	p = p.withWindowKeep(schemas).withDistinctSplit()
 	ph := &Physical{}
 	// Columns: everything referenced up to the first node that replaces the
 	// column set; if none does, every column.

@@ -1,6 +1,8 @@
 package plan
 
 import (
+	"github.com/apache/arrow/go/v17/arrow"
+
 	"github.com/dfq/dfq/ops/expr"
 )
 
@@ -10,14 +12,16 @@ import (
 // to the bound (ops.Window.Keep). The filters stay: Keep only spares the
 // window sorting and emitting rows they would drop. Only filters and
 // projections that carry the number along (under its name or a new one)
-// are looked through.
-func (p *Plan) withWindowKeep() *Plan {
+// are looked through, and only while no other column has the number's name
+// (names bind regardless of case), so that a filter's column is surely the
+// number. schemas are p's (see Schemas).
+func (p *Plan) withWindowKeep(schemas []*arrow.Schema) *Plan {
 	q := p
 	for i, n := range p.Nodes {
 		if n.Kind != KindWindow || n.Window.Func != "row_number" {
 			continue
 		}
-		keep := rowBound(p.Nodes[i+1:], n.Window.Name)
+		keep := rowBound(p.Nodes[i+1:], schemas[i+1:], n.Window.Name)
 		if keep <= 0 {
 			continue
 		}
@@ -32,15 +36,19 @@ func (p *Plan) withWindowKeep() *Plan {
 }
 
 // rowBound is the tightest upper bound the filters among nodes put on the
-// column name (a row number) before it is dropped or renamed away, or 0.
-func rowBound(nodes []Node, name string) int64 {
+// column name (a row number) while it is carried along, or 0. schemas[0]
+// is the schema the first node reads, schemas[k+1] the output of nodes[k].
+func rowBound(nodes []Node, schemas []*arrow.Schema, name string) int64 {
 	var keep int64
-	for _, n := range nodes {
+	for k, n := range nodes {
+		if !unique(schemas[k], name) {
+			return keep
+		}
 		switch n.Kind {
 		case KindFilter:
 			for _, c := range expr.Conjuncts(n.Filter.Pred) {
-				if k := conjunctBound(c, name); k > 0 && (keep == 0 || k < keep) {
-					keep = k
+				if b := conjunctBound(c, name); b > 0 && (keep == 0 || b < keep) {
+					keep = b
 				}
 			}
 		case KindProject:
@@ -60,6 +68,18 @@ func rowBound(nodes []Node, name string) int64 {
 		}
 	}
 	return keep
+}
+
+// unique reports whether exactly one field of s is named name, regardless
+// of case.
+func unique(s *arrow.Schema, name string) bool {
+	n := 0
+	for _, f := range s.Fields() {
+		if equalFold(f.Name, name) {
+			n++
+		}
+	}
+	return n == 1
 }
 
 // conjunctBound is N when c is col <= N, col < N+1, col = N or the same

@@ -592,8 +592,9 @@ func (a *distinctAcc) bytesKeys(col arrow.Array, m mask, keys []uint64) error {
 	return nil
 }
 
-// dictKeys interns each dictionary value used once per batch when the
-// dictionary is no longer than the batch, else row by row.
+// dictKeys gives the rows of a dictionary-encoded batch their value ids:
+// each entry of the dictionary is interned when a row first uses it, and
+// the entries' ids are kept for the next batches over the same dictionary.
 func (a *distinctAcc) dictKeys(d *array.Dictionary, m mask, keys []uint64) error {
 	codes, err := dictCodes(d, &a.cbuf)
 	if err != nil {
@@ -734,7 +735,22 @@ func (a *distinctAcc) Final(mem memory.Allocator) (arrow.Array, error) {
 func (a *distinctAcc) Bytes() int64 {
 	return int64(cap(a.set.slots))*16 + int64(cap(a.pg))*4 + int64(cap(a.pk))*8 + int64(len(a.strs))*48 +
 		int64(cap(a.soff))*8 + int64(cap(a.arena)) + int64(len(a.decs))*40 + int64(cap(a.dvals))*16 +
-		int64(cap(a.keys)+cap(a.ids))*8 + int64(cap(a.cbuf)+cap(a.gbuf))*4 + int64(cap(a.mbuf)+cap(a.kbuf))
+		int64(cap(a.keys)+cap(a.ids))*8 + int64(cap(a.cbuf)+cap(a.gbuf))*4 + int64(cap(a.mbuf)+cap(a.kbuf)) +
+		arrayBytes(a.dict)
+}
+
+// arrayBytes is the size of a's buffers (0 for nil).
+func arrayBytes(a arrow.Array) int64 {
+	if a == nil {
+		return 0
+	}
+	var n int64
+	for _, b := range a.Data().Buffers() {
+		if b != nil {
+			n += int64(b.Len())
+		}
+	}
+	return n
 }
 
 func (a *distinctAcc) Release() {

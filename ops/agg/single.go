@@ -71,7 +71,7 @@ func shiftedTotal[T float32 | float64](v []T, k float64) (s, c float64) {
 }
 
 // intTotal is the sum of v, whose values are narrower than 64 bits: fewer
-// than 2^32 of them cannot overflow an int64.
+// than 2^31 of them (a batch) cannot overflow an int64.
 func intTotal[T int8 | int16 | int32 | uint8 | uint16 | uint32](v []T) int64 {
 	var s0, s1, s2, s3 int64
 	i := 0
