@@ -7,6 +7,7 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"strings"
 
 	"github.com/apache/arrow/go/v17/arrow"
 	"github.com/apache/arrow/go/v17/arrow/array"
@@ -69,6 +70,12 @@ type Sorter struct {
 	rows  int64
 	limit int64
 	bar   *keyBar // top-k: the cut so far (see underBar)
+	// dict caches, for the dictionary of a dictionary-encoded string first
+	// key (retained) and the current bar, each entry's verdict: 0 not yet
+	// known, 1 under the bar, 2 past it.
+	dict    arrow.Array
+	verdict []uint8
+	dropped int64 // rows the bar has dropped
 }
 
 // NewSorter returns an empty sorter for records of schema in.
@@ -106,7 +113,7 @@ func (st *Sorter) Consume(ctx context.Context, rec arrow.Record) error {
 	}
 	st.recs = append(st.recs, rec)
 	st.rows += rec.NumRows()
-	if st.limit >= 0 && st.rows > max(4*st.limit, 1<<16) {
+	if st.limit >= 0 && st.rows > max(4*st.limit, topkRows) {
 		run, err := st.sortAll(ctx)
 		if err != nil {
 			return err
@@ -116,84 +123,202 @@ func (st *Sorter) Consume(ctx context.Context, rec arrow.Record) error {
 		if st.bar, err = st.lastKey(run); err != nil {
 			return err
 		}
+		clear(st.verdict) // a new bar (cutting more: a stale verdict would only keep more rows)
 	}
 	return nil
 }
 
-// keyBar is the first sort key, as rowOrder's integers, of the last row a
-// top-k sorter keeps so far: a row whose first key sorts after it cannot
-// make the cut.
+// topkRows is the fewest rows a top-k sorter buffers before it selects the
+// ones it keeps (a variable for tests).
+var topkRows int64 = 1 << 16
+
+// keyBar is the first sort key of the last row a top-k sorter keeps so far:
+// a row whose first key sorts after it cannot make the cut. It holds the key
+// as rowOrder's integers, or, for a string or binary key, its bytes.
 type keyBar struct {
-	k    uint64
-	rank uint8
+	k     uint64
+	bytes []byte
+	str   string // bytes, as a string
+	isBin bool   // the key is a string or binary key: bytes holds it
+	rank  uint8
 }
 
-// firstKeys evaluates the first sort key over rec as rowOrder's integers
-// and NULL ranks (ok false when its type has no such form).
-func (st *Sorter) firstKeys(rec arrow.Record) (keys []uint64, rank []uint8, ok bool, err error) {
+// firstKey evaluates the first sort key over rec as a plain array; the
+// caller releases it.
+func (st *Sorter) firstKey(rec arrow.Record) (arrow.Array, error) {
 	a, err := st.keys[0].Eval(rec, st.mem)
 	if err != nil {
-		return nil, nil, false, err
+		return nil, err
 	}
 	u, err := column.Unpack(st.mem, a)
 	a.Release()
-	if err != nil {
-		return nil, nil, false, err
+	return u, err
+}
+
+// nullRank is the NULL rank of a NULL first key (see intKeys).
+func (st *Sorter) nullRank() uint8 {
+	if st.s.Keys[0].NullsFirst {
+		return 0
 	}
-	defer u.Release()
-	sk := st.s.Keys[0]
-	keys, rank, ok = intKeys(u, sk.Desc, sk.NullsFirst)
-	return keys, rank, ok, nil
+	return 2
+}
+
+// binaryValue is row i of a string or binary array as bytes (ok false for
+// other types).
+func binaryValue(a arrow.Array, i int) (v []byte, ok bool) {
+	switch a := a.(type) {
+	case *array.String:
+		return []byte(a.Value(i)), true
+	case *array.Binary:
+		return a.Value(i), true
+	}
+	return nil, false
 }
 
 // lastKey is the bar of a top-k run holding all the rows it keeps (nil
-// otherwise, or when the first key has no integer form).
+// otherwise, or when the first key has neither an integer form nor bytes).
 func (st *Sorter) lastKey(run arrow.Record) (*keyBar, error) {
 	n := int(run.NumRows())
 	if st.limit <= 0 || int64(n) < st.limit || len(st.keys) == 0 {
 		return nil, nil
 	}
-	keys, rank, ok, err := st.firstKeys(run)
-	if err != nil || !ok {
+	u, err := st.firstKey(run)
+	if err != nil {
 		return nil, err
 	}
-	bar := &keyBar{k: keys[n-1], rank: 1}
-	if rank != nil {
-		bar.rank = rank[n-1]
+	defer u.Release()
+	sk := st.s.Keys[0]
+	if keys, rank, ok := intKeys(u, sk.Desc, sk.NullsFirst); ok {
+		bar := &keyBar{k: keys[n-1], rank: 1}
+		if rank != nil {
+			bar.rank = rank[n-1]
+		}
+		return bar, nil
 	}
-	return bar, nil
+	if !isBinary(u) {
+		return nil, nil
+	}
+	if u.IsNull(n - 1) {
+		return &keyBar{isBin: true, rank: st.nullRank()}, nil
+	}
+	v, _ := binaryValue(u, n-1)
+	return &keyBar{bytes: bytes.Clone(v), str: string(v), isBin: true, rank: 1}, nil
+}
+
+func isBinary(a arrow.Array) bool {
+	switch a.(type) {
+	case *array.String, *array.Binary:
+		return true
+	}
+	return false
 }
 
 // underBar returns the rows of rec whose first key does not sort after the
 // bar, as a new record (rec itself, retained, when all do; nil when none).
 func (st *Sorter) underBar(rec arrow.Record) (arrow.Record, error) {
-	keys, rank, ok, err := st.firstKeys(rec)
+	bar := st.bar
+	a, err := st.keys[0].Eval(rec, st.mem)
 	if err != nil {
 		return nil, err
 	}
-	if !ok {
-		rec.Retain()
-		return rec, nil
-	}
-	bar := *st.bar
+	defer a.Release()
+	n := a.Len()
 	var sel []int32
-	for i, k := range keys {
-		r := uint8(1)
-		if rank != nil {
-			r = rank[i]
+	if d, ok := a.(*array.Dictionary); ok && bar.isBin && isBinary(d.Dictionary()) {
+		// Each dictionary entry is judged once per bar.
+		if st.dict == nil || st.dict.Data() != d.Dictionary().Data() {
+			if st.dict != nil {
+				st.dict.Release()
+			}
+			st.dict = d.Dictionary()
+			st.dict.Retain()
+			st.verdict = make([]uint8, st.dict.Len())
 		}
-		if r < bar.rank || r == bar.rank && k <= bar.k {
-			sel = append(sel, int32(i))
+		for i := 0; i < n; i++ {
+			if d.IsNull(i) {
+				if st.nullRank() <= bar.rank {
+					sel = append(sel, int32(i))
+				}
+				continue
+			}
+			c := d.GetValueIndex(i)
+			if st.verdict[c] == 0 {
+				st.verdict[c] = 2
+				if st.underBinBar(st.dict, c) {
+					st.verdict[c] = 1
+				}
+			}
+			if st.verdict[c] == 1 {
+				sel = append(sel, int32(i))
+			}
+		}
+	} else {
+		u, err := column.Unpack(st.mem, a)
+		if err != nil {
+			return nil, err
+		}
+		defer u.Release()
+		sk := st.s.Keys[0]
+		switch {
+		case !bar.isBin:
+			keys, rank, ok := intKeys(u, sk.Desc, sk.NullsFirst)
+			if !ok {
+				rec.Retain()
+				return rec, nil
+			}
+			for i, k := range keys {
+				r := uint8(1)
+				if rank != nil {
+					r = rank[i]
+				}
+				if r < bar.rank || r == bar.rank && k <= bar.k {
+					sel = append(sel, int32(i))
+				}
+			}
+		case isBinary(u):
+			for i := 0; i < n; i++ {
+				if u.IsNull(i) {
+					if st.nullRank() <= bar.rank {
+						sel = append(sel, int32(i))
+					}
+				} else if st.underBinBar(u, i) {
+					sel = append(sel, int32(i))
+				}
+			}
+		default:
+			rec.Retain()
+			return rec, nil
 		}
 	}
+	st.dropped += int64(n - len(sel))
 	switch len(sel) {
 	case 0:
 		return nil, nil
-	case len(keys):
+	case n:
 		rec.Retain()
 		return rec, nil
 	}
 	return column.TakeRecord(st.mem, rec, sel)
+}
+
+// underBinBar reports whether non-NULL row i of a (string or binary) does
+// not sort after the bar.
+func (st *Sorter) underBinBar(a arrow.Array, i int) bool {
+	bar := st.bar
+	if bar.rank != 1 {
+		return 1 < bar.rank // values come before NULLs placed last
+	}
+	var c int
+	switch a := a.(type) {
+	case *array.String:
+		c = strings.Compare(a.Value(i), bar.str)
+	case *array.Binary:
+		c = bytes.Compare(a.Value(i), bar.bytes)
+	}
+	if st.s.Keys[0].Desc {
+		c = -c
+	}
+	return c <= 0
 }
 
 // Finish returns the sorted run (nil when no rows were consumed); the caller
@@ -217,6 +342,10 @@ func (st *Sorter) Release() {
 		r.Release()
 	}
 	st.recs = nil
+	if st.dict != nil {
+		st.dict.Release()
+		st.dict = nil
+	}
 }
 
 func (st *Sorter) sortAll(ctx context.Context) (arrow.Record, error) {

@@ -184,10 +184,11 @@ func TestSelectFirst(t *testing.T) {
 	}
 }
 
-// TestTopKBar: a top-k sorter fed many batches (enough to sort and set the
-// cut several times) keeps exactly the first k rows of a stable full sort,
+// TestTopKBar: a top-k sorter fed many batches (enough to select its rows
+// and move the cut many times) keeps exactly the first k rows of a stable full sort,
 // with ties at the cut, NULLs first or last, both directions, and a second
-// key deciding ties; a key without an integer form (strings) sets no cut.
+// key deciding ties, for a first key with an integer form and for a string
+// key (cut by its bytes).
 func TestTopKBar(t *testing.T) {
 	mem := memory.NewCheckedAllocator(memory.DefaultAllocator)
 	defer mem.AssertSize(t, 0)
@@ -197,12 +198,16 @@ func TestTopKBar(t *testing.T) {
 		{Name: "row", Type: arrow.PrimitiveTypes.Int64},
 	}, nil)
 	rng := rand.New(rand.NewPCG(8, 8))
-	const batches, size = 35, 2000 // 70k rows: past the 64Ki-row sorting point
+	const batches, size = 35, 2000
+	// Select the rows kept every few batches, so that the cut moves.
+	defer func(n int64) { topkRows = n }(topkRows)
+	topkRows = 5000
 	type row struct {
-		k    *int32
-		s    string
-		row  int64
-		null bool
+		k     *int32
+		s     string
+		row   int64
+		null  bool
+		snull bool
 	}
 	var all []row
 	var recs []arrow.Record
@@ -220,7 +225,12 @@ func TestTopKBar(t *testing.T) {
 				r.k = &v
 				kb.Append(v)
 			}
-			sb.Append(r.s)
+			if rng.IntN(20) == 0 {
+				r.snull = true
+				sb.AppendNull()
+			} else {
+				sb.Append(r.s)
+			}
 			rb.Append(r.row)
 			all = append(all, r)
 		}
@@ -231,6 +241,54 @@ func TestTopKBar(t *testing.T) {
 		sb.Release()
 		rb.Release()
 	}
+	// The same rows with s dictionary-encoded, as a Parquet reader gives
+	// it: batches share a dictionary, and every seventh has another one.
+	dictType := &arrow.DictionaryType{IndexType: arrow.PrimitiveTypes.Int32, ValueType: arrow.BinaryTypes.String}
+	dschema := arrow.NewSchema([]arrow.Field{schema.Field(0), {Name: "s", Type: dictType, Nullable: true}, schema.Field(2)}, nil)
+	dictOf := func(reversed bool) arrow.Array {
+		b := array.NewStringBuilder(mem)
+		defer b.Release()
+		for i := range 50 {
+			if reversed {
+				i = 49 - i
+			}
+			b.Append(fmt.Sprint(i))
+		}
+		return b.NewArray()
+	}
+	dicts := []arrow.Array{dictOf(false), dictOf(true)}
+	var drecs []arrow.Record
+	for b, rec := range recs {
+		d := dicts[0]
+		if b%7 == 6 {
+			d = dicts[1]
+		}
+		pos := map[string]int32{}
+		for i := 0; i < d.Len(); i++ {
+			pos[d.(*array.String).Value(i)] = int32(i)
+		}
+		ib := array.NewInt32Builder(mem)
+		src := rec.Column(1).(*array.String)
+		for i := 0; i < src.Len(); i++ {
+			if src.IsNull(i) {
+				ib.AppendNull()
+			} else {
+				ib.Append(pos[src.Value(i)])
+			}
+		}
+		idx := ib.NewArray()
+		ib.Release()
+		col := array.NewDictionaryArray(dictType, idx, d)
+		idx.Release()
+		drecs = append(drecs, array.NewRecord(dschema, []arrow.Array{rec.Column(0), col, rec.Column(2)}, rec.NumRows()))
+		col.Release()
+	}
+	releaseAll(dicts)
+	defer func() {
+		for _, r := range drecs {
+			r.Release()
+		}
+	}()
 	defer func() {
 		for _, r := range recs {
 			r.Release()
@@ -239,21 +297,28 @@ func TestTopKBar(t *testing.T) {
 	for _, desc := range []bool{false, true} {
 		for _, nullsFirst := range []bool{false, true} {
 			for _, limit := range []int64{1, 777} {
-				for _, byString := range []bool{false, true} {
+				for _, enc := range []string{"int", "string", "dictionary"} {
+					byString := enc != "int"
 					keys := []SortKey{{Expr: expr.Col("k"), Desc: desc, NullsFirst: nullsFirst}, {Expr: expr.Col("s")}}
 					if byString {
-						keys = []SortKey{{Expr: expr.Col("s"), Desc: desc}, {Expr: expr.Col("k")}}
+						keys = []SortKey{{Expr: expr.Col("s"), Desc: desc, NullsFirst: nullsFirst}, {Expr: expr.Col("k")}}
 					}
-					name := fmt.Sprintf("desc=%v/nullsFirst=%v/limit=%d/string=%v", desc, nullsFirst, limit, byString)
+					name := fmt.Sprintf("desc=%v/nullsFirst=%v/limit=%d/%s", desc, nullsFirst, limit, enc)
+					// A sorter's schema names the logical type (utf8) of a
+					// column whose batches may come dictionary-encoded.
+					in := recs
+					if enc == "dictionary" {
+						in = drecs
+					}
 					st, err := Sort{Keys: keys, Limit: limit}.NewSorter(schema, mem)
 					require.NoError(t, err)
-					for _, r := range recs {
+					for _, r := range in {
 						require.NoError(t, st.Consume(context.Background(), r))
 					}
-					if !byString {
-						require.NotNil(t, st.bar, name)
-					} else {
-						require.Nil(t, st.bar, name)
+					require.NotNil(t, st.bar, name)
+					require.Equal(t, byString, st.bar.isBin, name)
+					if limit == 1 {
+						require.Greater(t, st.dropped, int64(len(all)/2), "%s: the cut drops most rows", name)
 					}
 					out, err := st.Finish(context.Background())
 					require.NoError(t, err)
@@ -278,16 +343,25 @@ func TestTopKBar(t *testing.T) {
 						}
 						return c
 					}
-					cmpS := func(a, b row) int {
+					cmpS := func(a, b row, desc, nullsFirst bool) int {
+						switch {
+						case a.snull && b.snull:
+							return 0
+						case a.snull != b.snull:
+							if a.snull == nullsFirst {
+								return -1
+							}
+							return 1
+						}
 						c := strings.Compare(a.s, b.s)
-						if desc && byString {
+						if desc {
 							c = -c
 						}
 						return c
 					}
 					slices.SortStableFunc(want, func(a, b row) int {
 						if byString {
-							if c := cmpS(a, b); c != 0 {
+							if c := cmpS(a, b, desc, nullsFirst); c != 0 {
 								return c
 							}
 							return cmpK(a, b, false, false)
@@ -295,7 +369,7 @@ func TestTopKBar(t *testing.T) {
 						if c := cmpK(a, b, desc, nullsFirst); c != 0 {
 							return c
 						}
-						return cmpS(a, b)
+						return cmpS(a, b, false, false)
 					})
 					var wantRows []int64
 					for _, r := range want[:limit] {
