@@ -13,6 +13,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/dfq/dfq/engine"
+	"github.com/dfq/dfq/engine/internal/check"
 	"github.com/dfq/dfq/engine/recycle"
 	"github.com/dfq/dfq/io/h2o"
 )
@@ -79,6 +80,76 @@ func drainQuery(query string, qo engine.QueryOptions, o engine.Options) error {
 		if err != nil {
 			return err
 		}
+		rec.Release()
+	}
+}
+
+// FuzzQueryAgree runs arbitrary SQL as FuzzQuery does and, for queries
+// whose result is determined (no LIMIT, OFFSET or row_number, whose rows
+// depend on the order of ties), requires the sequential and the goroutine
+// executor to agree: both fail, or both give the same multiset of rows
+// (floats within a relative 1e-9). The seeds are FuzzQuery's.
+//
+//	go test -run '^$' -fuzz FuzzQueryAgree -fuzztime 5m -fuzzminimizetime 5s ./engine
+func FuzzQueryAgree(f *testing.F) {
+	for _, c := range sqlCases {
+		f.Add(strings.ReplaceAll(c.query, "{src}", "x"))
+	}
+	base := memory.NewGoAllocator()
+	rec := h2o.Config{Rows: 300, K: 10, NAs: 5, Seed: 7}.Chunk(base, 0)
+	defer rec.Release()
+	qo := engine.QueryOptions{Tables: map[string]*engine.Frame{"x": engine.FromRecords(rec.Schema(), rec)}}
+	execs := []engine.Options{{Mode: engine.Sequential}, {Mode: engine.Threads, Workers: 2, BatchSize: 64}}
+	f.Fuzz(func(t *testing.T, query string) {
+		up := strings.ToUpper(query)
+		for _, w := range []string{"LIMIT", "OFFSET", "ROW_NUMBER"} {
+			if strings.Contains(up, w) {
+				return
+			}
+		}
+		wd := time.AfterFunc(10*time.Second, func() {
+			debug.SetTraceback("all")
+			panic("engine: query did not finish in 10s: " + query)
+		})
+		defer wd.Stop()
+		var rows [][]check.Row
+		var errs []error
+		for _, o := range execs {
+			mem := memory.NewCheckedAllocator(recycle.New(recycle.Options{Poison: true}))
+			o.Mem = mem
+			r, err := collectQuery(t, query, qo, o)
+			rows, errs = append(rows, r), append(errs, err)
+			require.Zero(t, mem.CurrentAlloc(), "leaked Arrow memory: %s on %s", query, o.Mode)
+		}
+		require.Equal(t, errs[0] == nil, errs[1] == nil, "%s: %v vs %v", query, errs[0], errs[1])
+		if errs[0] == nil {
+			check.EqualMultiset(t, rows[0], rows[1], 1e-9, query)
+		}
+	})
+}
+
+// collectQuery runs query and returns its rows (nil for a statement that
+// gives none).
+func collectQuery(t *testing.T, query string, qo engine.QueryOptions, o engine.Options) ([]check.Row, error) {
+	ctx := context.Background()
+	res, err := engine.Exec(ctx, query, qo, o)
+	if err != nil {
+		return nil, err
+	}
+	defer res.Close()
+	if res.Rows == nil {
+		return nil, nil
+	}
+	var out []check.Row
+	for {
+		rec, err := res.Rows.Next(ctx)
+		if errors.Is(err, io.EOF) {
+			return out, nil
+		}
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, check.RecordRows(t, rec)...)
 		rec.Release()
 	}
 }
