@@ -26,9 +26,8 @@ import (
 //
 //	go test -run '^$' -fuzz FuzzQuery -fuzztime 5m -fuzzminimizetime 5s ./engine
 func FuzzQuery(f *testing.F) {
-	for _, c := range sqlCases {
-		f.Add(strings.ReplaceAll(c.query, "{src}", "x"))
-	}
+	qo, execs, done := fuzzSetup(f)
+	defer done()
 	for _, q := range []string{
 		"SELECT id1, sum(v1) / count(*) % 3 AS r FROM x GROUP BY id1 HAVING r IS NOT NULL ORDER BY 2 DESC LIMIT 3",
 		"SELECT v1 // 0, v3 / 0, -v1 % 0 FROM x",
@@ -38,17 +37,8 @@ func FuzzQuery(f *testing.F) {
 	} {
 		f.Add(q)
 	}
-	base := memory.NewGoAllocator()
-	rec := h2o.Config{Rows: 300, K: 10, NAs: 5, Seed: 7}.Chunk(base, 0)
-	defer rec.Release()
-	qo := engine.QueryOptions{Tables: map[string]*engine.Frame{"x": engine.FromRecords(rec.Schema(), rec)}}
-	execs := []engine.Options{{Mode: engine.Sequential}, {Mode: engine.Threads, Workers: 2, BatchSize: 64}}
 	f.Fuzz(func(t *testing.T, query string) {
-		wd := time.AfterFunc(10*time.Second, func() {
-			debug.SetTraceback("all")
-			panic("engine: query did not finish in 10s: " + query)
-		})
-		defer wd.Stop()
+		defer watchdog(query).Stop()
 		for _, o := range execs {
 			mem := memory.NewCheckedAllocator(recycle.New(recycle.Options{Poison: true}))
 			o.Mem = mem
@@ -58,6 +48,28 @@ func FuzzQuery(f *testing.F) {
 			}
 			require.Zero(t, mem.CurrentAlloc(), "leaked Arrow memory: %s on %s", query, o.Mode)
 		}
+	})
+}
+
+// fuzzSetup adds the SQL test cases as seeds and returns the fuzz tests'
+// table x (300 h2o rows with NULLs, in memory), the executors they run on
+// and a function releasing the table.
+func fuzzSetup(f *testing.F) (engine.QueryOptions, []engine.Options, func()) {
+	for _, c := range sqlCases {
+		f.Add(strings.ReplaceAll(c.query, "{src}", "x"))
+	}
+	rec := h2o.Config{Rows: 300, K: 10, NAs: 5, Seed: 7}.Chunk(memory.NewGoAllocator(), 0)
+	qo := engine.QueryOptions{Tables: map[string]*engine.Frame{"x": engine.FromRecords(rec.Schema(), rec)}}
+	execs := []engine.Options{{Mode: engine.Sequential}, {Mode: engine.Threads, Workers: 2, BatchSize: 64}}
+	return qo, execs, rec.Release
+}
+
+// watchdog fails the fuzz run with every goroutine's stack if query takes
+// more than 10 s; the caller stops it.
+func watchdog(query string) *time.Timer {
+	return time.AfterFunc(10*time.Second, func() {
+		debug.SetTraceback("all")
+		panic("engine: query did not finish in 10s: " + query)
 	})
 }
 
@@ -92,14 +104,8 @@ func drainQuery(query string, qo engine.QueryOptions, o engine.Options) error {
 //
 //	go test -run '^$' -fuzz FuzzQueryAgree -fuzztime 5m -fuzzminimizetime 5s ./engine
 func FuzzQueryAgree(f *testing.F) {
-	for _, c := range sqlCases {
-		f.Add(strings.ReplaceAll(c.query, "{src}", "x"))
-	}
-	base := memory.NewGoAllocator()
-	rec := h2o.Config{Rows: 300, K: 10, NAs: 5, Seed: 7}.Chunk(base, 0)
-	defer rec.Release()
-	qo := engine.QueryOptions{Tables: map[string]*engine.Frame{"x": engine.FromRecords(rec.Schema(), rec)}}
-	execs := []engine.Options{{Mode: engine.Sequential}, {Mode: engine.Threads, Workers: 2, BatchSize: 64}}
+	qo, execs, done := fuzzSetup(f)
+	defer done()
 	f.Fuzz(func(t *testing.T, query string) {
 		up := strings.ToUpper(query)
 		for _, w := range []string{"LIMIT", "OFFSET", "ROW_NUMBER"} {
@@ -107,11 +113,7 @@ func FuzzQueryAgree(f *testing.F) {
 				return
 			}
 		}
-		wd := time.AfterFunc(10*time.Second, func() {
-			debug.SetTraceback("all")
-			panic("engine: query did not finish in 10s: " + query)
-		})
-		defer wd.Stop()
+		defer watchdog(query).Stop()
 		var rows [][]check.Row
 		var errs []error
 		for _, o := range execs {

@@ -67,6 +67,25 @@ func h2oBatches(mem memory.Allocator, rows, groups int, seed uint64) (*arrow.Sch
 	return schema, recs
 }
 
+// benchQuery is an h2o group-by over h2oBatches' columns.
+type benchQuery struct {
+	name string
+	a    ops.Aggregate
+}
+
+// benchQueries are h2o q5 (int key, three sums) and q3 (string key, sum
+// and avg).
+func benchQueries() []benchQuery {
+	sum := func(c string) ops.Agg {
+		return ops.Agg{Name: c, Spec: agg.Spec{Func: "sum"}, Args: []*expr.Expr{expr.Col(c)}}
+	}
+	avg := ops.Agg{Name: "a", Spec: agg.Spec{Func: "avg"}, Args: []*expr.Expr{expr.Col("v3")}}
+	return []benchQuery{
+		{"q5", ops.Aggregate{Keys: []ops.Column{{Name: "k", Expr: expr.Col("k")}}, Aggs: []ops.Agg{sum("v1"), sum("v2"), sum("v3")}}},
+		{"q3", ops.Aggregate{Keys: []ops.Column{{Name: "s", Expr: expr.Col("s")}}, Aggs: []ops.Agg{sum("v1"), avg}}},
+	}
+}
+
 // BenchmarkPartial measures phase one of two h2o group-bys over 10^5 groups
 // (q5: int key, three sums; q3: string key, sum and avg), in one partial
 // and in two partials on two goroutines at once, each over the same number
@@ -80,17 +99,7 @@ func BenchmarkPartial(b *testing.B) {
 			r.Release()
 		}
 	}()
-	sum := func(c string) ops.Agg {
-		return ops.Agg{Name: c, Spec: agg.Spec{Func: "sum"}, Args: []*expr.Expr{expr.Col(c)}}
-	}
-	avg := ops.Agg{Name: "a", Spec: agg.Spec{Func: "avg"}, Args: []*expr.Expr{expr.Col("v3")}}
-	queries := []struct {
-		name string
-		a    ops.Aggregate
-	}{
-		{"q5", ops.Aggregate{Keys: []ops.Column{{Name: "k", Expr: expr.Col("k")}}, Aggs: []ops.Agg{sum("v1"), sum("v2"), sum("v3")}}},
-		{"q3", ops.Aggregate{Keys: []ops.Column{{Name: "s", Expr: expr.Col("s")}}, Aggs: []ops.Agg{sum("v1"), avg}}},
-	}
+	queries := benchQueries()
 	run := func(b *testing.B, a ops.Aggregate) {
 		p, err := a.NewPartial(schema, 8, mem)
 		if err != nil {
@@ -138,17 +147,7 @@ func BenchmarkMerge(b *testing.B) {
 			r.Release()
 		}
 	}()
-	sum := func(c string) ops.Agg {
-		return ops.Agg{Name: c, Spec: agg.Spec{Func: "sum"}, Args: []*expr.Expr{expr.Col(c)}}
-	}
-	avg := ops.Agg{Name: "a", Spec: agg.Spec{Func: "avg"}, Args: []*expr.Expr{expr.Col("v3")}}
-	queries := []struct {
-		name string
-		a    ops.Aggregate
-	}{
-		{"q5", ops.Aggregate{Keys: []ops.Column{{Name: "k", Expr: expr.Col("k")}}, Aggs: []ops.Agg{sum("v1"), sum("v2"), sum("v3")}}},
-		{"q3", ops.Aggregate{Keys: []ops.Column{{Name: "s", Expr: expr.Col("s")}}, Aggs: []ops.Agg{sum("v1"), avg}}},
-	}
+	queries := benchQueries()
 	ctx := context.Background()
 	for _, q := range queries {
 		var parts []*ops.Partial
