@@ -43,8 +43,9 @@ func (k SortKey) String() string {
 // top-k sorter that has buffered more than max(4·Limit, 64Ki) rows selects
 // the first Limit (sorting only those) and from then on drops, as they
 // arrive, the rows whose first key sorts after the last kept row's (when
-// that key has an integer form, see rowOrder). Ties keep their input order within a run; runs
-// merge in the order given.
+// that key has an integer form, see rowOrder, or is a string or binary
+// key). Ties keep their input order within a run; runs merge in the order
+// given.
 type Sort struct {
 	Keys  []SortKey `json:"keys"`
 	Limit int64     `json:"limit"`
@@ -137,9 +138,9 @@ var topkRows int64 = 1 << 16
 // as rowOrder's integers, or, for a string or binary key, its bytes.
 type keyBar struct {
 	k     uint64
-	bytes []byte
-	str   string // bytes, as a string
-	isBin bool   // the key is a string or binary key: bytes holds it
+	isBin bool   // the key is a string or binary key, held in bytes and str
+	bytes []byte // for binary arrays
+	str   string // the same, for string arrays
 	rank  uint8
 }
 
