@@ -7,6 +7,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -232,6 +233,44 @@ func TestOneBatchEqualsMany(t *testing.T) {
 		t.Run(format, func(t *testing.T) {
 			o := Options{MaxRows: 4}
 			require.Equal(t, string(writeAll(t, format, schema, o, rec)), string(writeAll(t, format, schema, o, parts...)))
+		})
+	}
+}
+
+// TestTextParallel: CSV and TSV of records cut into slices formatted on
+// several goroutines are byte for byte those of one goroutine, for every
+// type, NULLs and values that need quoting included.
+func TestTextParallel(t *testing.T) {
+	mem := memory.NewCheckedAllocator(recycle.New(recycle.Options{Poison: true}))
+	defer mem.AssertSize(t, 0)
+	rec, schema := allRecord(t, mem)
+	defer rec.Release()
+	// Many copies of every row, so that a record has many slices.
+	cols := make([]arrow.Array, rec.NumCols())
+	for j := range cols {
+		parts := make([]arrow.Array, 50)
+		for k := range parts {
+			parts[k] = rec.Column(j)
+		}
+		c, err := array.Concatenate(parts, mem)
+		require.NoError(t, err)
+		cols[j] = c
+	}
+	big := array.NewRecord(rec.Schema(), cols, 50*rec.NumRows())
+	for _, c := range cols {
+		c.Release()
+	}
+	defer big.Release()
+	require.Greater(t, big.NumRows(), int64(2*7*3), "enough rows for three slices")
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(3))
+	for _, format := range []string{CSV, TSV} {
+		t.Run(format, func(t *testing.T) {
+			old := parallelRows
+			defer func() { parallelRows = old }()
+			parallelRows = 1 << 30
+			want := writeAll(t, format, schema, Options{}, big, big)
+			parallelRows = 7
+			require.Equal(t, string(want), string(writeAll(t, format, schema, Options{}, big, big)))
 		})
 	}
 }

@@ -3,6 +3,8 @@ package sink
 import (
 	"fmt"
 	"io"
+	"runtime"
+	"sync"
 
 	"github.com/apache/arrow/go/v17/arrow"
 )
@@ -45,6 +47,7 @@ type textWriter struct {
 	closed  bool
 	b       batch
 	buf     []byte
+	parts   []textPart
 }
 
 func newTextWriter(w io.Writer, out *arrow.Schema, delim byte, header bool) *textWriter {
@@ -106,32 +109,95 @@ func (t *textWriter) Write(rec arrow.Record) error {
 	if !t.started {
 		t.start()
 	}
-	if err := t.b.format(t.format, t.out, rec, false); err != nil {
-		return err
+	n := int(rec.NumRows())
+	parts := min(runtime.GOMAXPROCS(0), n/parallelRows)
+	if parts <= 1 {
+		var err error
+		if t.buf, err = t.rows(&t.b, t.buf, rec); err != nil {
+			return err
+		}
+	} else {
+		// Long records are formatted a slice per core, then written in order.
+		if len(t.parts) < parts {
+			t.parts = make([]textPart, parts)
+		}
+		var wg sync.WaitGroup
+		for k := range parts {
+			lo, hi := int64(n*k/parts), int64(n*(k+1)/parts)
+			p := &t.parts[k]
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				defer func() {
+					if r := recover(); r != nil {
+						p.err = fmt.Errorf("sink: %s: internal error: %v", t.format, r)
+					}
+				}()
+				sl := rec.NewSlice(lo, hi)
+				defer sl.Release()
+				p.buf, p.err = t.rows(&p.b, p.buf[:0], sl)
+			}()
+		}
+		wg.Wait()
+		for _, p := range t.parts[:parts] {
+			if p.err != nil {
+				return p.err
+			}
+		}
+		if len(t.buf) > 0 {
+			if _, err := t.w.Write(t.buf); err != nil {
+				return fmt.Errorf("sink: %s: %w", t.format, err)
+			}
+		}
+		for _, p := range t.parts[:parts] {
+			if _, err := t.w.Write(p.buf); err != nil {
+				return fmt.Errorf("sink: %s: %w", t.format, err)
+			}
+		}
+		return nil
+	}
+	if _, err := t.w.Write(t.buf); err != nil {
+		return fmt.Errorf("sink: %s: %w", t.format, err)
+	}
+	return nil
+}
+
+// parallelRows is the fewest rows per slice a record is cut into to be
+// formatted in parallel (a variable for tests).
+var parallelRows = 8192
+
+// textPart is the state of one slice of a record formatted in parallel.
+type textPart struct {
+	b   batch
+	buf []byte
+	err error
+}
+
+// rows appends rec's rows as text to dst, formatting them in b.
+func (t *textWriter) rows(b *batch, dst []byte, rec arrow.Record) ([]byte, error) {
+	if err := b.format(t.format, t.out, rec, false); err != nil {
+		return dst, err
 	}
 	n := int(rec.NumRows())
-	cols := t.b.cols
+	cols := b.cols
 	for i := 0; i < n; i++ {
 		for j := range cols {
 			if j > 0 {
-				t.buf = append(t.buf, t.delim)
+				dst = append(dst, t.delim)
 			}
 			c := &cols[j]
 			if c.null[i] {
 				continue
 			}
 			if t.kinds[j] == kindText {
-				t.buf = t.appendField(t.buf, c.cell(i))
+				dst = t.appendField(dst, c.cell(i))
 			} else {
-				t.buf = append(t.buf, c.cell(i)...)
+				dst = append(dst, c.cell(i)...)
 			}
 		}
-		t.buf = append(t.buf, '\n')
+		dst = append(dst, '\n')
 	}
-	if _, err := t.w.Write(t.buf); err != nil {
-		return fmt.Errorf("sink: %s: %w", t.format, err)
-	}
-	return nil
+	return dst, nil
 }
 
 func (t *textWriter) Close() error {
