@@ -18,8 +18,8 @@ type jsonWriter struct {
 	lines   bool
 	started bool
 	closed  bool
-	b       batch
 	buf     []byte
+	slicer  slicer
 }
 
 func newJSONWriter(w io.Writer, out *arrow.Schema, lines bool) *jsonWriter {
@@ -46,46 +46,50 @@ func (t *jsonWriter) Write(rec arrow.Record) error {
 	if err := check(t.format, t.out, rec); err != nil {
 		return err
 	}
-	if err := t.b.format(t.format, t.out, rec, true); err != nil {
-		return err
+	started := t.started
+	var err error
+	t.buf, err = t.slicer.write(t.w, t.format, t.buf[:0], rec, func(b *batch, dst []byte, sl arrow.Record, first bool) ([]byte, error) {
+		return t.rows(b, dst, sl, first && !started)
+	})
+	t.started = started || rec.NumRows() > 0
+	return err
+}
+
+// rows appends rec's rows as JSON objects to dst, formatting them in b;
+// opening says whether the first row opens the array (JSON).
+func (t *jsonWriter) rows(b *batch, dst []byte, rec arrow.Record, opening bool) ([]byte, error) {
+	if err := b.format(t.format, t.out, rec, true); err != nil {
+		return dst, err
 	}
-	t.buf = t.buf[:0]
 	n := int(rec.NumRows())
-	cols := t.b.cols
+	cols := b.cols
 	for i := 0; i < n; i++ {
 		if !t.lines {
-			if t.started {
-				t.buf = append(t.buf, ',', '\n')
+			if i == 0 && opening {
+				dst = append(dst, '[', '\n')
 			} else {
-				t.buf = append(t.buf, '[', '\n')
+				dst = append(dst, ',', '\n')
 			}
 		}
-		t.started = true
-		t.buf = append(t.buf, '{')
+		dst = append(dst, '{')
 		for j := range cols {
-			t.buf = append(t.buf, t.keys[j]...)
+			dst = append(dst, t.keys[j]...)
 			c := &cols[j]
 			switch {
 			case c.null[i]:
-				t.buf = append(t.buf, "null"...)
+				dst = append(dst, "null"...)
 			case t.kinds[j] == kindText || t.kinds[j] == kindTime:
-				t.buf = appendJSONString(t.buf, c.cell(i))
+				dst = appendJSONString(dst, c.cell(i))
 			default:
-				t.buf = append(t.buf, c.cell(i)...)
+				dst = append(dst, c.cell(i)...)
 			}
 		}
-		t.buf = append(t.buf, '}')
+		dst = append(dst, '}')
 		if t.lines {
-			t.buf = append(t.buf, '\n')
+			dst = append(dst, '\n')
 		}
 	}
-	if len(t.buf) == 0 {
-		return nil
-	}
-	if _, err := t.w.Write(t.buf); err != nil {
-		return fmt.Errorf("sink: %s: %w", t.format, err)
-	}
-	return nil
+	return dst, nil
 }
 
 func (t *jsonWriter) Close() error {

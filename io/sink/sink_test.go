@@ -237,10 +237,11 @@ func TestOneBatchEqualsMany(t *testing.T) {
 	}
 }
 
-// TestTextParallel: CSV and TSV of records cut into slices formatted on
-// several goroutines are byte for byte those of one goroutine, for every
-// type, NULLs and values that need quoting included.
-func TestTextParallel(t *testing.T) {
+// TestParallelFormats: CSV, TSV, JSON and JSONL of records cut into slices
+// formatted on several goroutines are byte for byte those of one
+// goroutine, for every type, NULLs and values that need quoting included,
+// over two records (the second continuing the first's JSON array).
+func TestParallelFormats(t *testing.T) {
 	mem := memory.NewCheckedAllocator(recycle.New(recycle.Options{Poison: true}))
 	defer mem.AssertSize(t, 0)
 	rec, schema := allRecord(t, mem)
@@ -263,7 +264,7 @@ func TestTextParallel(t *testing.T) {
 	defer big.Release()
 	require.Greater(t, big.NumRows(), int64(2*7*3), "enough rows for three slices")
 	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(3))
-	for _, format := range []string{CSV, TSV} {
+	for _, format := range []string{CSV, TSV, JSON, JSONL} {
 		t.Run(format, func(t *testing.T) {
 			old := parallelRows
 			defer func() { parallelRows = old }()

@@ -45,9 +45,8 @@ type textWriter struct {
 	header  bool
 	started bool
 	closed  bool
-	b       batch
 	buf     []byte
-	parts   []textPart
+	slicer  slicer
 }
 
 func newTextWriter(w io.Writer, out *arrow.Schema, delim byte, header bool) *textWriter {
@@ -109,68 +108,88 @@ func (t *textWriter) Write(rec arrow.Record) error {
 	if !t.started {
 		t.start()
 	}
-	n := int(rec.NumRows())
-	parts := min(runtime.GOMAXPROCS(0), n/parallelRows)
-	if parts <= 1 {
-		var err error
-		if t.buf, err = t.rows(&t.b, t.buf, rec); err != nil {
-			return err
-		}
-	} else {
-		// Long records are formatted a slice per core, then written in order.
-		if len(t.parts) < parts {
-			t.parts = make([]textPart, parts)
-		}
-		var wg sync.WaitGroup
-		for k := range parts {
-			lo, hi := int64(n*k/parts), int64(n*(k+1)/parts)
-			p := &t.parts[k]
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				defer func() {
-					if r := recover(); r != nil {
-						p.err = fmt.Errorf("sink: %s: internal error: %v", t.format, r)
-					}
-				}()
-				sl := rec.NewSlice(lo, hi)
-				defer sl.Release()
-				p.buf, p.err = t.rows(&p.b, p.buf[:0], sl)
-			}()
-		}
-		wg.Wait()
-		for _, p := range t.parts[:parts] {
-			if p.err != nil {
-				return p.err
-			}
-		}
-		if len(t.buf) > 0 {
-			if _, err := t.w.Write(t.buf); err != nil {
-				return fmt.Errorf("sink: %s: %w", t.format, err)
-			}
-		}
-		for _, p := range t.parts[:parts] {
-			if _, err := t.w.Write(p.buf); err != nil {
-				return fmt.Errorf("sink: %s: %w", t.format, err)
-			}
-		}
-		return nil
-	}
-	if _, err := t.w.Write(t.buf); err != nil {
-		return fmt.Errorf("sink: %s: %w", t.format, err)
-	}
-	return nil
+	var err error
+	t.buf, err = t.slicer.write(t.w, t.format, t.buf, rec, func(b *batch, dst []byte, sl arrow.Record, _ bool) ([]byte, error) {
+		return t.rows(b, dst, sl)
+	})
+	return err
 }
 
 // parallelRows is the fewest rows per slice a record is cut into to be
 // formatted in parallel (a variable for tests).
 var parallelRows = 8192
 
+// slicer formats the rows of a long record a slice per core, each on its
+// own goroutine into its own buffer, and writes the buffers in order once
+// all are done, so that no goroutine outlives the call.
+type slicer struct {
+	b     batch
+	parts []textPart
+}
+
 // textPart is the state of one slice of a record formatted in parallel.
 type textPart struct {
 	b   batch
 	buf []byte
 	err error
+}
+
+// write writes head (text before the record's rows), then the rows of rec
+// formatted by rows (first: the slice is the record's first), to w; it
+// returns head's buffer for reuse.
+func (s *slicer) write(w io.Writer, format string, head []byte, rec arrow.Record,
+	rows func(b *batch, dst []byte, sl arrow.Record, first bool) ([]byte, error)) ([]byte, error) {
+	n := int(rec.NumRows())
+	parts := min(runtime.GOMAXPROCS(0), n/parallelRows)
+	if parts <= 1 {
+		buf, err := rows(&s.b, head, rec, true)
+		if err != nil {
+			return buf, err
+		}
+		if len(buf) > 0 {
+			if _, err := w.Write(buf); err != nil {
+				return buf, fmt.Errorf("sink: %s: %w", format, err)
+			}
+		}
+		return buf, nil
+	}
+	if len(s.parts) < parts {
+		s.parts = make([]textPart, parts)
+	}
+	var wg sync.WaitGroup
+	for k := range parts {
+		lo, hi := int64(n*k/parts), int64(n*(k+1)/parts)
+		p := &s.parts[k]
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			defer func() {
+				if r := recover(); r != nil {
+					p.err = fmt.Errorf("sink: %s: internal error: %v", format, r)
+				}
+			}()
+			sl := rec.NewSlice(lo, hi)
+			defer sl.Release()
+			p.buf, p.err = rows(&p.b, p.buf[:0], sl, k == 0)
+		}()
+	}
+	wg.Wait()
+	for _, p := range s.parts[:parts] {
+		if p.err != nil {
+			return head, p.err
+		}
+	}
+	if len(head) > 0 {
+		if _, err := w.Write(head); err != nil {
+			return head, fmt.Errorf("sink: %s: %w", format, err)
+		}
+	}
+	for _, p := range s.parts[:parts] {
+		if _, err := w.Write(p.buf); err != nil {
+			return head, fmt.Errorf("sink: %s: %w", format, err)
+		}
+	}
+	return head, nil
 }
 
 // rows appends rec's rows as text to dst, formatting them in b.
