@@ -40,6 +40,10 @@
 // text, floats as above) are JSON numbers; dates, timestamps, strings and
 // binary are strings.
 //
+// CSV, TSV, JSON and JSONL writers format a long record (16Ki rows or more)
+// a slice per core, on as many goroutines, and write the slices in order
+// before Write returns.
+//
 // The table format draws a Unicode box with each column's name and SQL type
 // (bigint, double, varchar, date, timestamp, decimal(p,s), ...), numbers
 // right-aligned and other values left-aligned. A result with more than
