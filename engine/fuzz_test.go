@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/apache/arrow/go/v17/arrow"
 	"github.com/apache/arrow/go/v17/arrow/memory"
 	"github.com/stretchr/testify/require"
 
@@ -42,7 +43,7 @@ func FuzzQuery(f *testing.F) {
 		for _, o := range execs {
 			mem := memory.NewCheckedAllocator(recycle.New(recycle.Options{Poison: true}))
 			o.Mem = mem
-			err := drainQuery(query, qo, o)
+			err := drainQuery(query, qo, o, nil)
 			if err != nil {
 				require.NotContains(t, err.Error(), "internal error", "%s on %s", query, o.Mode)
 			}
@@ -73,8 +74,9 @@ func watchdog(query string) *time.Timer {
 	})
 }
 
-// drainQuery runs query and reads all its rows.
-func drainQuery(query string, qo engine.QueryOptions, o engine.Options) error {
+// drainQuery runs query and reads all its rows, passing each record to
+// each (nil: none) before releasing it.
+func drainQuery(query string, qo engine.QueryOptions, o engine.Options, each func(arrow.Record)) error {
 	ctx := context.Background()
 	res, err := engine.Exec(ctx, query, qo, o)
 	if err != nil {
@@ -92,17 +94,13 @@ func drainQuery(query string, qo engine.QueryOptions, o engine.Options) error {
 		if err != nil {
 			return err
 		}
+		if each != nil {
+			each(rec)
+		}
 		rec.Release()
 	}
 }
 
-// FuzzQueryAgree runs arbitrary SQL as FuzzQuery does and, for queries
-// whose result is determined (no LIMIT, OFFSET or row_number, whose rows
-// depend on the order of ties), requires the sequential and the goroutine
-// executor to agree: both fail, or both give the same multiset of rows
-// (floats within a relative 1e-9). The seeds are FuzzQuery's.
-//
-//	go test -run '^$' -fuzz FuzzQueryAgree -fuzztime 5m -fuzzminimizetime 5s ./engine
 func FuzzQueryAgree(f *testing.F) {
 	qo, execs, done := fuzzSetup(f)
 	defer done()
@@ -133,25 +131,7 @@ func FuzzQueryAgree(f *testing.F) {
 // collectQuery runs query and returns its rows (nil for a statement that
 // gives none).
 func collectQuery(t *testing.T, query string, qo engine.QueryOptions, o engine.Options) ([]check.Row, error) {
-	ctx := context.Background()
-	res, err := engine.Exec(ctx, query, qo, o)
-	if err != nil {
-		return nil, err
-	}
-	defer res.Close()
-	if res.Rows == nil {
-		return nil, nil
-	}
 	var out []check.Row
-	for {
-		rec, err := res.Rows.Next(ctx)
-		if errors.Is(err, io.EOF) {
-			return out, nil
-		}
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, check.RecordRows(t, rec)...)
-		rec.Release()
-	}
+	err := drainQuery(query, qo, o, func(rec arrow.Record) { out = append(out, check.RecordRows(t, rec)...) })
+	return out, err
 }

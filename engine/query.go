@@ -1185,21 +1185,19 @@ func (p *planner) finish(s *sql.Select, f *Frame, out *output) (*Frame, error) {
 			return nil, err
 		}
 	}
-	renamed := false
-	for i, it := range out.items {
-		renamed = renamed || it.name != out.names[i]
+	// The outermost query gives back the names as written; a subquery keeps
+	// the unique ones.
+	names := out.names
+	if p.nested == 0 {
+		names = make([]string, len(out.items))
+		for i, it := range out.items {
+			names[i] = it.name
+		}
 	}
-	if p.nested > 0 {
-		renamed = false // a subquery keeps the unique names
-	}
-	if len(out.hidden) > 0 || renamed {
+	if len(out.hidden) > 0 || !slices.Equal(names, out.names) {
 		args := make([]any, len(out.exprs))
 		for i := range out.exprs {
-			name := out.items[i].name
-			if p.nested > 0 {
-				name = out.names[i]
-			}
-			args[i] = Sel{Name: name, Expr: expr.Col(out.names[i])}
+			args[i] = Sel{Name: names[i], Expr: expr.Col(out.names[i])}
 		}
 		if f, err = p.check(f.Select(args...)); err != nil {
 			return nil, err

@@ -138,9 +138,9 @@ var topkRows int64 = 1 << 16
 // as rowOrder's integers, or, for a string or binary key, its bytes.
 type keyBar struct {
 	k     uint64
-	isBin bool   // the key is a string or binary key, held in bytes and str
-	bytes []byte // for binary arrays
-	str   string // the same, for string arrays
+	isBin bool   // the key is a string or binary key, held in str or bytes
+	bytes []byte // a binary key
+	str   string // a string key
 	rank  uint8
 }
 
@@ -162,18 +162,6 @@ func (st *Sorter) nullRank() uint8 {
 		return 0
 	}
 	return 2
-}
-
-// binaryValue is row i of a string or binary array as bytes (ok false for
-// other types).
-func binaryValue(a arrow.Array, i int) (v []byte, ok bool) {
-	switch a := a.(type) {
-	case *array.String:
-		return []byte(a.Value(i)), true
-	case *array.Binary:
-		return a.Value(i), true
-	}
-	return nil, false
 }
 
 // lastKey is the bar of a top-k run holding all the rows it keeps (nil
@@ -202,8 +190,14 @@ func (st *Sorter) lastKey(run arrow.Record) (*keyBar, error) {
 	if u.IsNull(n - 1) {
 		return &keyBar{isBin: true, rank: st.nullRank()}, nil
 	}
-	v, _ := binaryValue(u, n-1)
-	return &keyBar{bytes: bytes.Clone(v), str: string(v), isBin: true, rank: 1}, nil
+	bar := &keyBar{isBin: true, rank: 1}
+	switch u := u.(type) {
+	case *array.String:
+		bar.str = strings.Clone(u.Value(n - 1))
+	case *array.Binary:
+		bar.bytes = bytes.Clone(u.Value(n - 1))
+	}
+	return bar, nil
 }
 
 func isBinary(a arrow.Array) bool {

@@ -70,11 +70,8 @@ func (o *rowOrder) compare(a, b int) int {
 		}
 		return a - b
 	}
-	if o.rank != nil && o.rank[a] != o.rank[b] {
-		return cmp.Compare(o.rank[a], o.rank[b])
-	}
-	if o.keys[a] != o.keys[b] {
-		return cmp.Compare(o.keys[a], o.keys[b])
+	if c := (intKey{keys: o.keys, rank: o.rank}).compare(int32(a), int32(b)); c != 0 {
+		return c
 	}
 	return o.after(int32(a), int32(b), o.next)
 }

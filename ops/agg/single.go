@@ -40,11 +40,11 @@ func setBits(m mask, n int) int {
 }
 
 // twoSum adds x to the compensated sum (s, c): Neumaier's step, written as
-// Knuth's branch-free 2Sum.
+// Knuth's branch-free 2Sum. Float sums add their values through it.
 func twoSum(s, c, x float64) (float64, float64) {
 	t := s + x
 	bp := t - s
-	return t, c + (s - (t - bp)) + (x - bp)
+	return t, c + ((s - (t - bp)) + (x - bp))
 }
 
 // floatTotal is the compensated sum of v: (s, c) with s + c the total.

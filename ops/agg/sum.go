@@ -571,11 +571,7 @@ func sumFloats[T float32 | float64](a *floatSumAcc, groups []uint32, col arrow.A
 				return a.f.badGroup(g, len(st))
 			}
 			e := &st[g]
-			x := float64(v[i])
-			t := e.s + x
-			bp := t - e.s
-			e.c += (e.s - (t - bp)) + (x - bp)
-			e.s = t
+			e.s, e.c = twoSum(e.s, e.c, float64(v[i]))
 			e.n++
 		}
 		return nil
@@ -597,11 +593,7 @@ func sumFloats[T float32 | float64](a *floatSumAcc, groups []uint32, col arrow.A
 				return a.f.badGroup(g, len(sc))
 			}
 			e := &sc[g]
-			x := float64(v[i])
-			t := e.s + x
-			bp := t - e.s
-			e.c += (e.s - (t - bp)) + (x - bp)
-			e.s = t
+			e.s, e.c = twoSum(e.s, e.c, float64(v[i]))
 		}
 		return nil
 	}
@@ -611,11 +603,7 @@ func sumFloats[T float32 | float64](a *floatSumAcc, groups []uint32, col arrow.A
 			return a.f.badGroup(g, len(sc))
 		}
 		e := &sc[g]
-		x := float64(v[i])
-		t := e.s + x
-		bp := t - e.s
-		e.c += (e.s - (t - bp)) + (x - bp)
-		e.s = t
+		e.s, e.c = twoSum(e.s, e.c, float64(v[i]))
 		cnt[g]++
 	}
 	return nil
