@@ -19,6 +19,9 @@ import (
 // directions and cancel again.
 var extremes = []int64{math.MaxInt64, math.MinInt64, math.MaxInt64 - 1, math.MinInt64 + 1, -1, 1, 0, 1 << 62, -(1 << 62)}
 
+// extremes32 overflow the 32-bit narrow sums of small integers both ways.
+var extremes32 = []int64{math.MaxInt32, math.MinInt32, math.MaxInt32 - 1, math.MinInt32 + 1, -1, 1, 0, 1 << 30, -(1 << 30)}
+
 // bigSums is the reference: exact per-group sums and counts of the non-NULL
 // values (valid nil: all valid).
 func bigSums(groups []uint32, vals []*big.Int, n int) ([]*big.Int, []int64) {
@@ -57,6 +60,8 @@ func TestIntSumNarrowExact(t *testing.T) {
 	mem := memory.NewCheckedAllocator(recycle.New(recycle.Options{Poison: true}))
 	defer mem.AssertSize(t, 0)
 	u64 := arrow.PrimitiveTypes.Uint64
+	i32 := arrow.PrimitiveTypes.Int32
+	i16 := arrow.PrimitiveTypes.Int16
 	maxI64 := big.NewInt(math.MaxInt64)
 	minI64 := big.NewInt(math.MinInt64)
 	cases := []struct {
@@ -71,6 +76,10 @@ func TestIntSumNarrowExact(t *testing.T) {
 		{"int64 widened mid-way", i64, 7, true, 2},
 		{"uint64 groups", u64, 5, false, -1},
 		{"uint64 widened", u64, 5, true, 1},
+		{"int32 one group", i32, 1, false, -1},
+		{"int32 groups nulls", i32, 7, true, -1},
+		{"int32 widened mid-way", i32, 7, true, 2},
+		{"int16 groups", i16, 3, false, -1},
 	}
 	for _, tc := range cases {
 		for _, fn := range []string{"sum", "avg"} {
@@ -105,6 +114,32 @@ func TestIntSumNarrowExact(t *testing.T) {
 						}
 						a = b.NewArray()
 						b.Release()
+					case i32, i16:
+						b32 := array.NewInt32Builder(mem)
+						b16 := array.NewInt16Builder(mem)
+						for i := range groups {
+							groups[i] = uint32(rng.IntN(tc.groups))
+							if tc.nulls && rng.IntN(5) == 0 {
+								b32.AppendNull()
+								b16.AppendNull()
+								allV = append(allV, nil)
+								continue
+							}
+							x := extremes32[rng.IntN(len(extremes32))]
+							if tc.typ == i16 {
+								x = int64(int16(x)) // wraps to extremes of int16
+							}
+							b32.Append(int32(x))
+							b16.Append(int16(x))
+							allV = append(allV, big.NewInt(x))
+						}
+						if tc.typ == i16 {
+							a = b16.NewArray()
+						} else {
+							a = b32.NewArray()
+						}
+						b32.Release()
+						b16.Release()
 					default:
 						b := array.NewUint64Builder(mem)
 						for i := range groups {
@@ -127,8 +162,8 @@ func TestIntSumNarrowExact(t *testing.T) {
 					require.NoError(t, err)
 				}
 				require.Equal(t, tc.widen >= 0, acc.(*intSumAcc).lim.wide)
-				if tc.widen < 0 {
-					require.NotNil(t, acc.(*intSumAcc).ovf, "no int64 overflow was exercised")
+				if tc.widen < 0 && tc.typ != i16 { // 200 int16 values cannot pass int32
+					require.NotNil(t, acc.(*intSumAcc).ovf, "no overflow of the narrow sums was exercised")
 				}
 				wantS, wantN := bigSums(allG, allV, tc.groups)
 				gotS, gotN := stateSums(t, mem, acc)

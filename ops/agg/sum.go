@@ -36,7 +36,8 @@ func newSum(c *call) (Func, error) {
 		if !avg {
 			f.result = arrow.PrimitiveTypes.Int64
 		}
-		f.newAcc = func(f *fn, _ memory.Allocator) Acc { return &intSumAcc{f: f, avg: avg} }
+		small := fitsInt32(t)
+		f.newAcc = func(f *fn, _ memory.Allocator) Acc { return &intSumAcc{f: f, avg: avg, small: small} }
 	case t.ID() == arrow.DECIMAL128:
 		scale := t.(*arrow.Decimal128Type).Scale
 		dt := &arrow.Decimal128Type{Precision: 38, Scale: scale}
@@ -70,6 +71,15 @@ func isUint(t arrow.DataType) bool {
 	return false
 }
 
+// fitsInt32 reports whether every value of integer type t fits int32.
+func fitsInt32(t arrow.DataType) bool {
+	switch t.ID() {
+	case arrow.INT8, arrow.INT16, arrow.INT32, arrow.UINT8, arrow.UINT16:
+		return true
+	}
+	return false
+}
+
 func isFloat(t arrow.DataType) bool { return t.ID() == arrow.FLOAT32 || t.ID() == arrow.FLOAT64 }
 
 func isNumeric(t arrow.DataType) bool {
@@ -85,19 +95,24 @@ type i128 struct {
 
 // intSumAcc sums integers or decimals exactly in 128 bits.
 //
-// Integer updates use a narrow layout of 12 bytes per group: the sum modulo
-// 2^64 as a wrapping int64 (s) and a uint32 count (cnt). The carries of int64
-// overflows go to ovf, allocated at the first one, so the exact sum of group
-// g is s[g] + ovf[g]*2^64. Decimals, Merge and counts that might pass
+// Integer updates use a narrow layout: the sum modulo 2^64 as a wrapping
+// int64 (s) and a uint32 count (cnt), 12 bytes per group. The carries of
+// int64 overflows go to ovf, allocated at the first one, so the exact sum of
+// group g is s[g] + ovf[g]*2^64. Arguments of 32 bits or fewer that fit
+// int32 (small) keep the sum modulo 2^32 in s32 instead, with carries of
+// 2^32 in ovf: a group then takes 8 bytes, and a grouping over many groups
+// touches half the memory. Decimals, Merge and counts that might pass
 // MaxUint32 use the wide layout st (i128), to which the narrow one converts
 // once.
 type intSumAcc struct {
 	f     *fn
 	avg   bool
 	dec   bool
+	small bool
 	scale int32
 	lim   narrowing
 	s     []int64
+	s32   []int32
 	ovf   []int64
 	cnt   narrowCounts
 	st    []i128
@@ -151,7 +166,11 @@ func (a *intSumAcc) resize(n int) {
 		a.st = resizeZero(a.st, n)
 		return
 	}
-	a.s = resizeZero(a.s, n)
+	if a.small {
+		a.s32 = resizeZero(a.s32, n)
+	} else {
+		a.s = resizeZero(a.s, n)
+	}
 	a.cnt.resize(n)
 	if a.ovf != nil {
 		a.ovf = resizeZero(a.ovf, n)
@@ -164,16 +183,28 @@ func (a *intSumAcc) widen() {
 		return
 	}
 	a.lim.wide = true
-	st := make([]i128, len(a.s), cap(a.s))
+	st := make([]i128, max(len(a.s), len(a.s32)), max(cap(a.s), cap(a.s32)))
 	for g := range st {
 		st[g] = a.narrowAt(g)
 	}
-	a.st, a.s, a.ovf = st, nil, nil
+	a.st, a.s, a.s32, a.ovf = st, nil, nil, nil
 	a.cnt = narrowCounts{}
 }
 
 // narrowAt is group g's state in the narrow layout.
 func (a *intSumAcc) narrowAt(g int) i128 {
+	if a.small {
+		s := int64(a.s32[g])
+		e := i128{lo: uint64(s), hi: s >> 63, n: a.cnt.at(g)}
+		if a.ovf != nil {
+			// Add ovf[g]*2^32 in 128 bits.
+			o := a.ovf[g]
+			var c uint64
+			e.lo, c = bits.Add64(e.lo, uint64(o)<<32, 0)
+			e.hi += o>>32 + int64(c)
+		}
+		return e
+	}
 	s := a.s[g]
 	hi := s >> 63
 	if a.ovf != nil {
@@ -191,10 +222,26 @@ func (a *intSumAcc) at(g int) i128 {
 }
 
 func (a *intSumAcc) groups() int {
-	if a.lim.wide {
+	switch {
+	case a.lim.wide:
 		return len(a.st)
+	case a.small:
+		return len(a.s32)
 	}
 	return len(a.s)
+}
+
+// add32 adds x to group g's narrow 32-bit sum, carrying into ovf.
+func (a *intSumAcc) add32(g uint32, x int64) {
+	full := int64(a.s32[g]) + x
+	lo := int32(full)
+	a.s32[g] = lo
+	if d := (full - int64(lo)) >> 32; d != 0 {
+		if a.ovf == nil {
+			a.ovf = make([]int64, len(a.s32), cap(a.s32))
+		}
+		a.ovf[g] += d
+	}
 }
 
 // carry records that adding x (as uint64 when u64) to group g's narrow sum
@@ -234,7 +281,7 @@ func sumInts[T int8 | int16 | int32 | int64 | uint8 | uint16 | uint32 | uint64](
 		return a.f.errorf("update: %v", err)
 	}
 	if !a.lim.wide {
-		a.cnt.skip(groups, m, len(a.s))
+		a.cnt.skip(groups, m, a.groups())
 	}
 	groups, v = dropNulls(groups, v, m, &a.gbuf, &a.vbuf)
 	v = v[:len(groups)]
@@ -256,6 +303,9 @@ func sumInts[T int8 | int16 | int32 | int64 | uint8 | uint16 | uint32 | uint64](
 			e.n++
 		}
 		return nil
+	}
+	if a.small {
+		return sumInts32(a, groups, v)
 	}
 	s := a.s
 	if oneGroup(groups, len(s)) {
@@ -305,13 +355,52 @@ func sumInts[T int8 | int16 | int32 | int64 | uint8 | uint16 | uint32 | uint64](
 	return nil
 }
 
+// sumInts32 adds values that fit int32 to the narrow 32-bit sums.
+func sumInts32[T int8 | int16 | int32 | int64 | uint8 | uint16 | uint32 | uint64](a *intSumAcc, groups []uint32, v []T) error {
+	s := a.s32
+	if oneGroup(groups, len(s)) {
+		if x, ok := narrowTotal(v); ok {
+			a.add32(0, x)
+			if a.cnt.rows == nil {
+				a.cnt.own[0] += uint32(len(groups))
+			}
+			return nil
+		}
+	}
+	var cnt []uint32
+	if a.cnt.rows == nil {
+		cnt = a.cnt.own[:len(s)]
+	}
+	for i, g := range groups {
+		if int(g) >= len(s) {
+			return a.f.badGroup(g, len(s))
+		}
+		x := int32(v[i])
+		old := s[g]
+		sum := old + x
+		if (old^sum)&(x^sum) < 0 {
+			a.add32(g, int64(x))
+		} else {
+			s[g] = sum
+		}
+		if cnt != nil {
+			cnt[g]++
+		}
+	}
+	return nil
+}
+
 // Reserve makes room for n groups (see Reserver).
 func (a *intSumAcc) Reserve(n int) {
 	if a.lim.wide {
 		a.st = reserveCap(a.st, n)
 		return
 	}
-	a.s = reserveCap(a.s, n)
+	if a.small {
+		a.s32 = reserveCap(a.s32, n)
+	} else {
+		a.s = reserveCap(a.s, n)
+	}
 	if a.cnt.rows == nil {
 		a.cnt.own = reserveCap(a.cnt.own, n)
 	}
@@ -454,12 +543,12 @@ func (a *intSumAcc) Final(mem memory.Allocator) (arrow.Array, error) {
 }
 
 func (a *intSumAcc) Bytes() int64 {
-	return int64(cap(a.st))*24 + int64(cap(a.s)+cap(a.ovf))*8 + a.cnt.bytes() +
+	return int64(cap(a.st))*24 + int64(cap(a.s)+cap(a.ovf))*8 + int64(cap(a.s32))*4 + a.cnt.bytes() +
 		int64(cap(a.gbuf))*4 + int64(cap(a.vbuf))*8 + int64(cap(a.mbuf))
 }
 
 func (a *intSumAcc) Release() {
-	a.st, a.s, a.ovf, a.gbuf, a.vbuf, a.mbuf = nil, nil, nil, nil, nil, nil
+	a.st, a.s, a.s32, a.ovf, a.gbuf, a.vbuf, a.mbuf = nil, nil, nil, nil, nil, nil, nil
 	a.cnt.release()
 }
 
