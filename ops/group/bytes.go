@@ -238,32 +238,52 @@ func addDictSingle[I integer](t *Table, c *column, codes []I, a arrow.Array, ids
 	return nil
 }
 
-// resolveMisses resolves the rows listed in miss (see addDictSingle).
+// resolveMisses resolves the rows listed in miss (see addDictSingle). It
+// first lists the distinct unresolved codes in first-seen row order (a NULL
+// row as -1), so that each is hashed and interned once however many of the
+// rows repeat it, in blocks whose cache misses overlap; then it gives every
+// listed row its id.
 func resolveMisses[I integer](t *Table, c *column, codes []I, valid []byte, off int, miss []uint32, ids []uint32) {
-	var hs [dictBlk]uint64
 	m := c.dictIDs
-	for base := 0; base < len(miss); base += dictBlk {
-		rows := miss[base:min(base+dictBlk, len(miss))]
-		for k, i := range rows {
-			if valid != nil && !bitutil.BitIsSet(valid, off+int(i)) {
-				hs[k] = 0
+	fresh := t.fresh[:0]
+	sawNull := false
+	for _, i := range miss {
+		if valid != nil && !bitutil.BitIsSet(valid, off+int(i)) {
+			if !sawNull {
+				sawNull = true
+				fresh = append(fresh, -1)
+			}
+			continue
+		}
+		if code := codes[i]; m[code] == 0 {
+			m[code] = pending // listed; resolved below
+			fresh = append(fresh, int(code))
+		}
+	}
+	t.fresh = fresh
+	var hs [dictBlk]uint64
+	for base := 0; base < len(fresh); base += dictBlk {
+		blk := fresh[base:min(base+dictBlk, len(fresh))]
+		for k, code := range blk {
+			hs[k] = 0
+			if code >= 0 {
+				hs[k] = hashBytes(c.dData[c.dOffs[code]:c.dOffs[code+1]])
+			}
+		}
+		c.strs.warm(hs[:len(blk)])
+		for k, code := range blk {
+			if code < 0 {
+				t.nullID()
 				continue
 			}
-			code := int(codes[i])
-			hs[k] = hashBytes(c.dData[c.dOffs[code]:c.dOffs[code+1]])
+			t.resolveHashed(c, code, hs[k])
 		}
-		c.strs.warm(hs[:len(rows)])
-		for k, i := range rows {
-			if valid != nil && !bitutil.BitIsSet(valid, off+int(i)) {
-				ids[i] = t.nullID()
-				continue
-			}
-			code := int(codes[i])
-			g := m[code]
-			if g == 0 {
-				g = t.resolveHashed(c, code, hs[k])
-			}
-			ids[i] = g - 1
+	}
+	for _, i := range miss {
+		if valid != nil && !bitutil.BitIsSet(valid, off+int(i)) {
+			ids[i] = t.nullID()
+			continue
 		}
+		ids[i] = m[codes[i]] - 1
 	}
 }

@@ -39,6 +39,9 @@ const (
 // nullMark in a dictionary cache marks a dictionary entry that is NULL.
 const nullMark = math.MaxUint32
 
+// pending marks a dictionary entry listed for resolution (see resolveMisses).
+const pending = math.MaxUint32 - 1
+
 type column struct {
 	typ   arrow.DataType
 	kind  kind
@@ -87,6 +90,7 @@ type Table struct {
 	scratch    []uint64
 	ids32      []uint32
 	miss       []uint32 // modeBytes dictionary batches: rows to resolve
+	fresh      []int    // modeBytes dictionary batches: codes to resolve
 	memo       []uint32 // modeMulti, small-domain batches: code tuple -> id+1
 	memoKey    []int64  // per column: dictionary generation and -1, or value range
 	memoOK     bool
@@ -439,7 +443,7 @@ func (t *Table) Release() {
 		}
 		c.dictIDs = nil
 	}
-	t.cw, t.row, t.scratch, t.memo, t.ids32, t.miss = nil, nil, nil, nil, nil, nil
+	t.cw, t.row, t.scratch, t.memo, t.ids32, t.miss, t.fresh = nil, nil, nil, nil, nil, nil, nil
 	t.n = 0
 	t.nullGroup = -1
 }
