@@ -93,25 +93,47 @@ type RowSharer interface {
 // narrowCounts is the per-group count of an accumulator's narrow layout:
 // every value counted in own, or, when rows is set, the shared row counts
 // less the NULL arguments skipped (nulls, allocated at the first).
+//
+// With presence set (sum, whose result needs only whether a group has a
+// value) nothing is counted: every group has a value until the first NULL
+// argument, since every group comes from a row of a batch the accumulator
+// saw (checked: a caller may make groups without rows); from then on has[g]
+// records it. at then returns 1 or 0.
 type narrowCounts struct {
 	own   []uint32
 	rows  *Rows
 	nulls []uint32
+
+	presence bool
+	has      []byte // presence: nil until the first NULL
+	known    int    // presence: the groups when has was last brought up to date
+	seen     []bool // presence: scratch for allAppear
 }
 
 // share starts taking counts from r.
 func (c *narrowCounts) share(r *Rows) { c.rows, c.own = r, nil }
 
 func (c *narrowCounts) resize(n int) {
-	if c.rows == nil {
+	switch {
+	case c.presence:
+		if c.has != nil {
+			c.has = resizeZero(c.has, n)
+		}
+	case c.rows == nil:
 		c.own = resizeZero(c.own, n)
-	} else if c.nulls != nil {
+	case c.nulls != nil:
 		c.nulls = resizeZero(c.nulls, n)
 	}
 }
 
-// at returns group g's count.
+// at returns group g's count (with presence: 1 when it has a value, else 0).
 func (c *narrowCounts) at(g int) int64 {
+	if c.presence {
+		if c.has == nil || c.has[g] != 0 {
+			return 1
+		}
+		return 0
+	}
 	if c.rows == nil {
 		return int64(c.own[g])
 	}
@@ -122,9 +144,14 @@ func (c *narrowCounts) at(g int) int64 {
 	return n
 }
 
-// skip counts the rows whose argument is NULL (m's unset bits) when sharing;
-// n is the number of groups.
+// skip notes the rows whose argument is NULL (m's unset bits): counts them
+// when sharing, or marks the groups with a value under presence; n is the
+// number of groups. Accumulators that count in own count in their loops.
 func (c *narrowCounts) skip(groups []uint32, m mask, n int) {
+	if c.presence {
+		c.mark(groups, m, n)
+		return
+	}
 	if c.rows == nil || m.bits == nil {
 		return
 	}
@@ -147,9 +174,50 @@ func (c *narrowCounts) skip(groups []uint32, m mask, n int) {
 	}
 }
 
-func (c *narrowCounts) bytes() int64 { return int64(cap(c.own)+cap(c.nulls)) * 4 }
+// mark records which groups of a batch have a value, under presence.
+func (c *narrowCounts) mark(groups []uint32, m mask, n int) {
+	known := c.known
+	c.known = max(known, n)
+	if c.has == nil {
+		if m.bits == nil && c.allAppear(groups, known, n) {
+			return
+		}
+		// The first NULL, or a group without a row: the groups known so
+		// far all have values.
+		c.has = make([]byte, n)
+		for g := range min(known, n) {
+			c.has[g] = 1
+		}
+	}
+	c.has = resizeZero(c.has, n)
+	has := c.has
+	for i, g := range groups {
+		if int(g) < len(has) && (m.bits == nil || bitutil.BitIsSet(m.bits, m.off+i)) {
+			has[g] = 1
+		}
+	}
+}
 
-func (c *narrowCounts) release() { c.own, c.nulls = nil, nil }
+// allAppear reports whether every group in [known, n) has a row in groups.
+func (c *narrowCounts) allAppear(groups []uint32, known, n int) bool {
+	if n <= known {
+		return true
+	}
+	seen := grow(&c.seen, n-known)
+	clear(seen)
+	left := n - known
+	for _, g := range groups {
+		if k := int(g) - known; k >= 0 && k < len(seen) && !seen[k] {
+			seen[k] = true
+			left--
+		}
+	}
+	return left == 0
+}
+
+func (c *narrowCounts) bytes() int64 { return int64(cap(c.own)+cap(c.nulls))*4 + int64(cap(c.has)) }
+
+func (c *narrowCounts) release() { c.own, c.nulls, c.has, c.seen = nil, nil, nil, nil }
 
 // Reserver is an Acc that can make room for n groups up front, so that
 // growing to them copies nothing. It is a hint: a caller that knows about

@@ -42,8 +42,7 @@ func TestRowSharing(t *testing.T) {
 		name string
 		typ  arrow.DataType
 	}{
-		{"sum", i32}, {"sum", i64}, {"avg", i32}, {"sum", f64}, {"avg", f64},
-		{"count", i64}, {"count_star", nil},
+		{"avg", i32}, {"avg", i64}, {"avg", f64}, {"count", i64}, {"count_star", nil},
 	}
 	cases := []struct {
 		name  string
@@ -142,6 +141,125 @@ func TestRowSharing(t *testing.T) {
 					requireCells(t, cells(wantState[i]), cells(gotState[i]), "state column %d", i)
 				}
 				requireCells(t, final(t, mem, own), final(t, mem, shared))
+			})
+		}
+	}
+}
+
+// TestSumPresence: sum counts nothing, it keeps only whether each group has
+// a value, and only once a group might lack one: groups that see only NULLs,
+// groups made without a row, a switch to the wide layout mid-way and a Merge
+// still give NULL exactly where no value was summed.
+func TestSumPresence(t *testing.T) {
+	mem := memory.NewCheckedAllocator(recycle.New(recycle.Options{Poison: true}))
+	defer mem.AssertSize(t, 0)
+	cases := []struct {
+		name   string
+		nulls  bool
+		norows bool // each batch makes one group that gets no row
+		widen  int  // batch before which counts are made to look near MaxUint32 (-1: never)
+		merge  bool
+	}{
+		{"no NULLs", false, false, -1, false},
+		{"NULLs", true, false, -1, false},
+		{"groups without rows", false, true, -1, false},
+		{"widened mid-way", true, false, 2, false},
+		{"merged", true, true, -1, true},
+	}
+	for _, typ := range []arrow.DataType{arrow.PrimitiveTypes.Int32, i64, f64} {
+		for _, tc := range cases {
+			t.Run(typ.String()+"/"+tc.name, func(t *testing.T) {
+				f, err := New(Spec{Func: "sum"}, []arrow.DataType{typ})
+				require.NoError(t, err)
+				acc := f.NewAcc(mem)
+				defer acc.Release()
+				_, ok := acc.(RowSharer)
+				require.True(t, ok)
+				acc.(RowSharer).ShareRows(&Rows{})
+				cnt, lim := sharedCounts(acc)
+				require.Nil(t, cnt.rows, "sum does not share counts")
+				rng := rand.New(rand.NewPCG(11, uint64(len(tc.name))))
+				var has []bool
+				var sums []float64
+				groups := 0
+				for batch := range 4 {
+					if batch == tc.widen {
+						lim.rows = math.MaxUint32 - 3
+					}
+					groups += 3
+					has = append(has, false, false, false)
+					sums = append(sums, 0, 0, 0)
+					used := groups
+					if tc.norows {
+						used-- // the newest group gets no row
+					}
+					n := 40 + batch
+					ids := make([]uint32, n)
+					b := array.NewBuilder(mem, typ)
+					for i := range ids {
+						ids[i] = uint32(rng.IntN(used))
+						if i < 2 {
+							ids[i] = uint32(groups - 3 + i) // the new groups appear
+						}
+						if tc.nulls && (ids[i] == 0 || rng.IntN(4) == 0) {
+							b.AppendNull()
+							continue
+						}
+						x := rng.IntN(1000) - 500
+						v := float64(x)
+						switch b := b.(type) {
+						case *array.Int32Builder:
+							b.Append(int32(x))
+						case *array.Int64Builder:
+							b.Append(int64(x))
+						case *array.Float64Builder:
+							v /= 8
+							b.Append(v)
+						}
+						has[ids[i]] = true
+						sums[ids[i]] += v
+					}
+					col := b.NewArray()
+					b.Release()
+					require.NoError(t, acc.Update(ids, groups, []arrow.Array{col}))
+					col.Release()
+					if !tc.nulls && !tc.norows && tc.widen < 0 {
+						require.Nil(t, cnt.has, "nothing kept per group while every group has a value")
+						require.Nil(t, cnt.own, "no count per value")
+					}
+				}
+				if tc.merge {
+					other := f.NewAcc(mem)
+					defer other.Release()
+					col := fromJSON(t, mem, typ, `[3, null, 5]`)
+					require.NoError(t, other.Update([]uint32{0, 1, 2}, 3, []arrow.Array{col}))
+					col.Release()
+					mergeInto(t, mem, f, other, acc, nil, groups)
+					for g, x := range map[int]float64{0: 3, 2: 5} {
+						has[g] = true
+						sums[g] += x
+					}
+				}
+				st, err := acc.State(mem)
+				require.NoError(t, err)
+				defer releaseAll(st)
+				counts := st[len(st)-1].(*array.Int64)
+				got := final(t, mem, acc)
+				require.Len(t, got, groups)
+				for g := range groups {
+					require.Equalf(t, has[g], counts.Value(g) > 0, "group %d: state says it has a value", g)
+					if !has[g] {
+						require.Nilf(t, got[g], "group %d has no value", g)
+						continue
+					}
+					require.NotNilf(t, got[g], "group %d has a value", g)
+					switch v := got[g].(type) {
+					case int64:
+						require.Equalf(t, int64(sums[g]), v, "group %d", g)
+					case float64:
+						require.InDeltaf(t, sums[g], v, 1e-9, "group %d", g)
+					}
+				}
 			})
 		}
 	}

@@ -22,7 +22,9 @@ import (
 //     compensation float64, count int64).
 //
 // A group without non-NULL values sums to NULL; the count carries that
-// through Merge.
+// through Merge. avg counts its values; sum only needs whether a group has
+// one, so its count is nonzero exactly when the group has a value, and it is
+// not kept per value while every group has one (see narrowCounts).
 func newSum(c *call) (Func, error) {
 	if c.spec.Distinct {
 		return newDistinct(c)
@@ -37,7 +39,9 @@ func newSum(c *call) (Func, error) {
 			f.result = arrow.PrimitiveTypes.Int64
 		}
 		small := fitsInt32(t)
-		f.newAcc = func(f *fn, _ memory.Allocator) Acc { return &intSumAcc{f: f, avg: avg, small: small} }
+		f.newAcc = func(f *fn, _ memory.Allocator) Acc {
+			return &intSumAcc{f: f, avg: avg, small: small, cnt: narrowCounts{presence: !avg}}
+		}
 	case t.ID() == arrow.DECIMAL128:
 		scale := t.(*arrow.Decimal128Type).Scale
 		dt := &arrow.Decimal128Type{Precision: 38, Scale: scale}
@@ -48,7 +52,9 @@ func newSum(c *call) (Func, error) {
 		f.newAcc = func(f *fn, _ memory.Allocator) Acc { return &intSumAcc{f: f, avg: avg, dec: true, scale: scale} }
 	case isFloat(t):
 		f.state = []arrow.DataType{arrow.PrimitiveTypes.Float64, arrow.PrimitiveTypes.Float64, arrow.PrimitiveTypes.Int64}
-		f.newAcc = func(f *fn, _ memory.Allocator) Acc { return &floatSumAcc{f: f, avg: avg} }
+		f.newAcc = func(f *fn, _ memory.Allocator) Acc {
+			return &floatSumAcc{f: f, avg: avg, cnt: narrowCounts{presence: !avg}}
+		}
 	default:
 		return nil, c.errorf("%s needs a numeric argument", c.name)
 	}
@@ -316,14 +322,14 @@ func sumInts[T int8 | int16 | int32 | int64 | uint8 | uint16 | uint32 | uint64](
 				a.carry(0, old, x, false)
 			}
 			s[0] = sum
-			if a.cnt.rows == nil {
+			if a.cnt.own != nil {
 				a.cnt.own[0] += uint32(len(groups))
 			}
 			return nil
 		}
 	}
-	if a.cnt.rows != nil {
-		// The shared rows count the values.
+	if a.cnt.own == nil {
+		// The shared rows count the values, or nothing needs counting.
 		for i, g := range groups {
 			if int(g) >= len(s) {
 				return a.f.badGroup(g, len(s))
@@ -361,14 +367,14 @@ func sumInts32[T int8 | int16 | int32 | int64 | uint8 | uint16 | uint32 | uint64
 	if oneGroup(groups, len(s)) {
 		if x, ok := narrowTotal(v); ok {
 			a.add32(0, x)
-			if a.cnt.rows == nil {
+			if a.cnt.own != nil {
 				a.cnt.own[0] += uint32(len(groups))
 			}
 			return nil
 		}
 	}
 	var cnt []uint32
-	if a.cnt.rows == nil {
+	if a.cnt.own != nil {
 		cnt = a.cnt.own[:len(s)]
 	}
 	for i, g := range groups {
@@ -401,7 +407,7 @@ func (a *intSumAcc) Reserve(n int) {
 	} else {
 		a.s = reserveCap(a.s, n)
 	}
-	if a.cnt.rows == nil {
+	if a.cnt.rows == nil && !a.cnt.presence {
 		a.cnt.own = reserveCap(a.cnt.own, n)
 	}
 	if a.ovf != nil {
@@ -412,7 +418,7 @@ func (a *intSumAcc) Reserve(n int) {
 // ShareRows takes the accumulator's counts from r (see RowSharer); sums of
 // decimals, which keep the wide layout, count for themselves.
 func (a *intSumAcc) ShareRows(r *Rows) {
-	if !a.dec && !a.lim.wide && a.groups() == 0 {
+	if !a.dec && !a.lim.wide && !a.cnt.presence && a.groups() == 0 {
 		a.cnt.share(r)
 	}
 }
@@ -670,13 +676,13 @@ func sumFloats[T float32 | float64](a *floatSumAcc, groups []uint32, col arrow.A
 		s, c := floatTotal(v)
 		e := &sc[0]
 		e.s, e.c = twoSum(e.s, e.c+c, s)
-		if a.cnt.rows == nil {
+		if a.cnt.own != nil {
 			a.cnt.own[0] += uint32(len(groups))
 		}
 		return nil
 	}
-	if a.cnt.rows != nil {
-		// The shared rows count the values.
+	if a.cnt.own == nil {
+		// The shared rows count the values, or nothing needs counting.
 		for i, g := range groups {
 			if int(g) >= len(sc) {
 				return a.f.badGroup(g, len(sc))
@@ -705,14 +711,14 @@ func (a *floatSumAcc) Reserve(n int) {
 		return
 	}
 	a.sc = reserveCap(a.sc, n)
-	if a.cnt.rows == nil {
+	if a.cnt.rows == nil && !a.cnt.presence {
 		a.cnt.own = reserveCap(a.cnt.own, n)
 	}
 }
 
 // ShareRows takes the accumulator's counts from r (see RowSharer).
 func (a *floatSumAcc) ShareRows(r *Rows) {
-	if !a.lim.wide && a.groups() == 0 {
+	if !a.lim.wide && !a.cnt.presence && a.groups() == 0 {
 		a.cnt.share(r)
 	}
 }
