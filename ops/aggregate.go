@@ -223,13 +223,11 @@ func (a Aggregate) NewPartial(in *arrow.Schema, buckets int, mem memory.Allocato
 		buckets = 1 // one group: nothing to spread
 	}
 	p := &Partial{b: b, mem: mem, buckets: max(buckets, 1), table: t}
+	rows := &agg.Rows{}
 	for _, f := range b.funcs {
 		acc := f.NewAcc(mem)
-		if rs, ok := acc.(agg.RowSharer); ok {
-			if p.shared == nil {
-				p.shared = &agg.Rows{}
-			}
-			rs.ShareRows(p.shared)
+		if rs, ok := acc.(agg.RowSharer); ok && rs.ShareRows(rows) {
+			p.shared = rows
 		}
 		p.accs = append(p.accs, acc)
 	}

@@ -7,3 +7,6 @@ func SetPassCheckRows(n int64) func() {
 	passCheckRows = n
 	return func() { passCheckRows = old }
 }
+
+// CountsRows reports whether p keeps shared row counts (agg.Rows).
+func (p *Partial) CountsRows() bool { return p.shared != nil }

@@ -682,3 +682,45 @@ func TestPartialDictionaryHint(t *testing.T) {
 		`{"g":"s4","s":1,"n":1}`, `{"g":"s5","s":2,"n":2}`, `{"g":"s99999","s":1,"n":1}`,
 	}, rows)
 }
+
+// TestPartialSharedRows: a partial keeps one count of rows per group only
+// when an aggregate takes its counts from it (avg, count), not for sums,
+// which need none; the results are right either way.
+func TestPartialSharedRows(t *testing.T) {
+	mem := memory.NewCheckedAllocator(recycle.New(recycle.Options{Poison: true}))
+	defer mem.AssertSize(t, 0)
+	fn := func(name, f, col string) ops.Agg {
+		a := ops.Agg{Name: name, Spec: agg.Spec{Func: f}}
+		if col != "" {
+			a.Args = []*expr.Expr{expr.Col(col)}
+		}
+		return a
+	}
+	for _, tc := range []struct {
+		name   string
+		aggs   []ops.Agg
+		counts bool
+		want   []string
+	}{
+		{"sums", []ops.Agg{fn("sk", "sum", "k"), fn("sx", "sum", "x")}, false,
+			[]string{`{"g":"a","sk":4,"sx":0.5}`, `{"g":"b","sk":2,"sx":null}`, `{"g":"c","sk":4,"sx":0.5}`, `{"g":null,"sk":null,"sx":3}`}},
+		{"sum and count", []ops.Agg{fn("sk", "sum", "k"), fn("n", "count_star", "")}, true,
+			[]string{`{"g":"a","sk":4,"n":2}`, `{"g":"b","sk":2,"n":1}`, `{"g":"c","sk":4,"n":1}`, `{"g":null,"sk":null,"n":1}`}},
+		{"avg", []ops.Agg{fn("ak", "avg", "k")}, true,
+			[]string{`{"g":"a","ak":2}`, `{"g":"b","ak":2}`, `{"g":"c","ak":4}`, `{"g":null,"ak":null}`}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			a := ops.Aggregate{Keys: []ops.Column{{Name: "g", Expr: expr.Col("g")}}, Aggs: tc.aggs}
+			p, err := a.NewPartial(schema, 2, mem)
+			require.NoError(t, err)
+			require.Equal(t, tc.counts, p.CountsRows())
+			for _, rec := range records(t, mem, data1, data2) {
+				require.NoError(t, p.Consume(context.Background(), rec))
+				rec.Release()
+			}
+			want := append([]string(nil), tc.want...)
+			sortStrings(want)
+			require.Equal(t, want, finishRows(t, a, p, mem))
+		})
+	}
+}

@@ -164,10 +164,12 @@ func (a *countAcc) Reserve(n int) {
 
 // ShareRows takes the counts from r (see RowSharer): count(*) then does no
 // work per row, count(x) only counts the NULLs it skips.
-func (a *countAcc) ShareRows(r *Rows) {
-	if !a.lim.wide && a.ng == 0 {
-		a.cnt.share(r)
+func (a *countAcc) ShareRows(r *Rows) bool {
+	if a.lim.wide || a.ng > 0 {
+		return false
 	}
+	a.cnt.share(r)
+	return true
 }
 
 func (a *countAcc) Bytes() int64 { return int64(cap(a.c))*8 + a.cnt.bytes() + int64(cap(a.mbuf)) }

@@ -81,13 +81,14 @@ func (r *Rows) Bytes() int64 { return int64(cap(r.n32))*4 + int64(cap(r.n))*8 }
 // per accumulator. After ShareRows(r), called on an empty accumulator before
 // its first Update, the caller must add every batch it passes to Update to r
 // (Rows.Add, after the Updates); the accumulator counts only the NULL
-// arguments it skips. ShareRows on an accumulator that cannot share (it
-// already holds groups, or keeps a layout that counts for itself) does
-// nothing. Merge ends the sharing: the accumulator counts for itself from
-// then on.
+// arguments it skips. ShareRows reports whether the accumulator shares: one
+// that cannot (it already holds groups, keeps a layout that counts for
+// itself, or needs no counts) does nothing and reports false, and the caller
+// need not keep Rows for it. Merge ends the sharing: the accumulator counts
+// for itself from then on.
 type RowSharer interface {
 	Acc
-	ShareRows(r *Rows)
+	ShareRows(r *Rows) bool
 }
 
 // narrowCounts is the per-group count of an accumulator's narrow layout:

@@ -416,11 +416,14 @@ func (a *intSumAcc) Reserve(n int) {
 }
 
 // ShareRows takes the accumulator's counts from r (see RowSharer); sums of
-// decimals, which keep the wide layout, count for themselves.
-func (a *intSumAcc) ShareRows(r *Rows) {
-	if !a.dec && !a.lim.wide && !a.cnt.presence && a.groups() == 0 {
-		a.cnt.share(r)
+// decimals, which keep the wide layout, count for themselves, and sum needs
+// no counts.
+func (a *intSumAcc) ShareRows(r *Rows) bool {
+	if a.dec || a.lim.wide || a.cnt.presence || a.groups() > 0 {
+		return false
 	}
+	a.cnt.share(r)
+	return true
 }
 
 // addDecimals adds 128-bit values (and counts, when cnt is not nil; else one
@@ -716,11 +719,14 @@ func (a *floatSumAcc) Reserve(n int) {
 	}
 }
 
-// ShareRows takes the accumulator's counts from r (see RowSharer).
-func (a *floatSumAcc) ShareRows(r *Rows) {
-	if !a.lim.wide && !a.cnt.presence && a.groups() == 0 {
-		a.cnt.share(r)
+// ShareRows takes the accumulator's counts from r (see RowSharer); sum needs
+// no counts.
+func (a *floatSumAcc) ShareRows(r *Rows) bool {
+	if a.lim.wide || a.cnt.presence || a.groups() > 0 {
+		return false
 	}
+	a.cnt.share(r)
+	return true
 }
 
 func (a *floatSumAcc) Merge(groups []uint32, n int, state []arrow.Array) error {
