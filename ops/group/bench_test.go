@@ -152,3 +152,36 @@ func threadCPU() int64 {
 	}
 	return ru.Utime.Nano() + ru.Stime.Nano()
 }
+
+// BenchmarkKeys: the key columns of 10^6 groups of (string, string, int64)
+// keys, as h2o q10's output builds them for 10^7.
+func BenchmarkKeys(b *testing.B) {
+	mem := memory.NewGoAllocator()
+	rng := rand.New(rand.NewPCG(3, 4))
+	s1 := benchPlain(mem, benchStrings(rng, 100, "id%03d"))
+	s3 := benchPlain(mem, benchStrings(rng, 100_000, "id%010d"))
+	ints := benchIntArray(mem, benchInts(rng, benchRows))
+	defer s1.Release()
+	defer s3.Release()
+	defer ints.Release()
+	tbl, err := New([]arrow.DataType{arrow.BinaryTypes.String, arrow.BinaryTypes.String, arrow.PrimitiveTypes.Int64}, mem)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer tbl.Release()
+	ids := make([]uint32, benchRows)
+	if err := tbl.Add([]arrow.Array{s1, s3, ints}, ids); err != nil {
+		b.Fatal(err)
+	}
+	b.ResetTimer()
+	for range b.N {
+		keys, err := tbl.Keys(mem)
+		if err != nil {
+			b.Fatal(err)
+		}
+		for _, k := range keys {
+			k.Release()
+		}
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/float64(tbl.Len()), "ns/group")
+}

@@ -974,3 +974,42 @@ func TestShortStrings(t *testing.T) {
 		}
 	}
 }
+
+// TestKeysStringLengths: Keys gives back string keys of every length around
+// the 16-byte blocks it moves short ones in, at the start and the very end
+// of its buffers, with NULLs between, alone and beside other key columns.
+func TestKeysStringLengths(t *testing.T) {
+	mem := memory.NewCheckedAllocator(recycle.New(recycle.Options{Poison: true}))
+	defer mem.AssertSize(t, 0)
+	var vals []string
+	for n := 40; n >= 0; n-- { // long first: the last keys are short, at the buffers' end
+		vals = append(vals, strings.Repeat(string(rune('a'+n%26)), n))
+	}
+	var js []string
+	for i, v := range vals {
+		js = append(js, `"`+v+`"`)
+		if i%7 == 3 {
+			js = append(js, "null")
+		}
+	}
+	a := fromJSON(t, mem, arrow.BinaryTypes.String, "["+strings.Join(js, ",")+"]")
+	defer a.Release()
+	for _, types := range [][]arrow.DataType{
+		{arrow.BinaryTypes.String},
+		{arrow.BinaryTypes.String, arrow.PrimitiveTypes.Int8},
+	} {
+		cols := []arrow.Array{a}
+		if len(types) == 2 {
+			b := array.NewInt8Builder(mem)
+			for i := 0; i < a.Len(); i++ {
+				b.Append(int8(i % 3))
+			}
+			ints := b.NewArray()
+			b.Release()
+			defer ints.Release()
+			cols = append(cols, ints)
+		}
+		tbl := checkAgainstRef(t, mem, types, [][]arrow.Array{cols})
+		tbl.Release()
+	}
+}

@@ -128,14 +128,20 @@ func (t *Table) keyColumn(mem memory.Allocator, j int, all [][]uint64) (arrow.Ar
 			offs[0] = 0
 		}
 		at := 0
+		arena, aoffs := c.strs.arena.s, c.strs.offs.s
 		for g, w := range words {
 			if vb != nil && !bitutil.BitIsSet(vb, g) {
 				if c.kind == kindDecimal {
 					clear(db[at : at+16])
 					at += 16
 				}
+			} else if lo, hi := int(aoffs[w]), int(aoffs[w+1]); hi-lo <= 16 && lo+16 <= len(arena) && at+16 <= len(db) {
+				// A short key moves as one 16-byte block, not a call to
+				// memmove; the bytes past it are overwritten by the next.
+				*(*[16]byte)(db[at : at+16]) = *(*[16]byte)(arena[lo : lo+16])
+				at += hi - lo
 			} else {
-				at += copy(db[at:], c.strs.value(uint32(w)))
+				at += copy(db[at:], arena[lo:hi])
 			}
 			if offs != nil {
 				offs[g+1] = int32(at)
