@@ -108,6 +108,9 @@ func TestTake(t *testing.T) {
 		{"string", arrow.BinaryTypes.String, `["a", "", null, "dddd", "éé", "f"]`},
 		{"binary", arrow.BinaryTypes.Binary, `["YQ==", "", null, "ZGQ=", "ZQ==", "Zg=="]`},
 		{"large_string", arrow.BinaryTypes.LargeString, `["a", "bb", null, "dddd", "e", "f"]`},
+		// Lengths around the 16-byte blocks short strings are moved in.
+		{"string_lengths", arrow.BinaryTypes.String, `["0123456789abcde", "0123456789abcdef", "0123456789abcdefg", null, "x", ""]`},
+		{"large_string_lengths", arrow.BinaryTypes.LargeString, `["", "0123456789abcdef", "z", "0123456789abcdefg", null, "0123456789abcde"]`},
 		{"date32", arrow.FixedWidthTypes.Date32, `[0, 19000, null, -5, 4, 5]`},
 		{"timestamp_ms", &arrow.TimestampType{Unit: arrow.Millisecond}, `[0, 1700000000000, null, 3, 4, 5]`},
 		{"timestamp_us_tz", &arrow.TimestampType{Unit: arrow.Microsecond, TimeZone: "UTC"}, `[0, 1, 2, null, 4, 5]`},
