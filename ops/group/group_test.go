@@ -1013,3 +1013,51 @@ func TestKeysStringLengths(t *testing.T) {
 		tbl.Release()
 	}
 }
+
+// TestStrTableCompare: interning tells strings apart by their bytes alone,
+// even when every one is given the same hash: short strings that differ in
+// length or only in trailing NUL bytes, long ones that share their first
+// sixteen bytes, and a string read from a buffer with bytes past its end.
+func TestStrTableCompare(t *testing.T) {
+	mem := memory.NewCheckedAllocator(recycle.New(recycle.Options{Poison: true}))
+	defer mem.AssertSize(t, 0)
+	var vals []string
+	for n := 0; n <= 40; n++ {
+		vals = append(vals, strings.Repeat("a", n), strings.Repeat("\x00", n), strings.Repeat("a", n)+"b")
+	}
+	vals = append(vals, "0123456789abcdef-x", "0123456789abcdef-y", "0123456789abcde\x00")
+	for _, sameHash := range []bool{false, true} {
+		t.Run(fmt.Sprintf("sameHash=%v", sameHash), func(t *testing.T) {
+			s := newStrTable(mem)
+			defer s.free()
+			hash := func(b []byte) uint64 {
+				if sameHash {
+					return 42 << 40
+				}
+				return hashBytes(b)
+			}
+			ids := map[string]uint32{}
+			for _, v := range vals {
+				if _, dup := ids[v]; dup {
+					continue
+				}
+				// Interned from a buffer that goes on past the string.
+				buf := []byte(v + "zzzzzzzzzzzzzzzzzz")
+				b := buf[:len(v)]
+				id := s.intern(b, hash(b))
+				require.Equal(t, uint32(len(ids)), id, "%q is new", v)
+				ids[v] = id
+			}
+			for v, id := range ids {
+				b := []byte(v) // no bytes past the end
+				require.Equal(t, id, s.intern(b, hash(b)), "%q again", v)
+				require.Equal(t, id+1, s.find(b, hash(b)), "%q found", v)
+				require.Equal(t, v, string(s.value(id)))
+			}
+			for _, v := range []string{"aab\x00", "\x00\x00a", "0123456789abcdef-z", strings.Repeat("a", 41)} {
+				b := []byte(v)
+				require.Zero(t, s.find(b, hash(b)), "%q is not in the table", v)
+			}
+		})
+	}
+}

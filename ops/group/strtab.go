@@ -31,11 +31,15 @@ type strTable struct {
 	arena  vec[byte]
 	offs   vec[uint32] // n+1 entries: entry i is arena[offs[i]:offs[i+1]]
 	hashes vec[uint64] // hashBytes of each entry
-	slots  []uint64
-	shift  uint
-	count  int // entries in slots
-	sink   uint64
-	short  shortIndex // plain strings of up to maxShort bytes
+	// packs holds each entry packed as by pack when at most maxShort bytes
+	// long, else {0, longPack}: lookups compare a short string with one
+	// 16-byte load instead of reading its offsets and then its bytes.
+	packs vec[[2]uint64]
+	slots []uint64
+	shift uint
+	count int // entries in slots
+	sink  uint64
+	short shortIndex // plain strings of up to maxShort bytes
 }
 
 func newStrTable(mem memory.Allocator) *strTable {
@@ -52,6 +56,7 @@ func (s *strTable) value(id uint32) []byte {
 
 // intern returns the id of b, whose hashBytes is h, adding it if new.
 func (s *strTable) intern(b []byte, h uint64) uint32 {
+	w0, w1 := packBytes(b)
 	slots := s.slots
 	mask := uint64(len(slots) - 1)
 	pos := h >> s.shift
@@ -61,9 +66,7 @@ func (s *strTable) intern(b []byte, h uint64) uint32 {
 			return s.insert(pos, b, h)
 		}
 		if (sl^h)&hiMask == 0 {
-			id := uint32(sl) - 1
-			o := s.offs.s
-			if string(s.arena.s[o[id]:o[id+1]]) == string(b) {
+			if id := uint32(sl) - 1; s.same(id, b, w0, w1) {
 				return id
 			}
 		}
@@ -71,9 +74,48 @@ func (s *strTable) intern(b []byte, h uint64) uint32 {
 	}
 }
 
+// same reports whether entry id is b, packed as w0, w1 (see packBytes).
+func (s *strTable) same(id uint32, b []byte, w0, w1 uint64) bool {
+	p := &s.packs.s[id]
+	if len(b) <= maxShort {
+		return p[0] == w0 && p[1] == w1
+	}
+	if p[1] != longPack {
+		return false
+	}
+	o := s.offs.s
+	return string(s.arena.s[o[id]:o[id+1]]) == string(b)
+}
+
+// longPack marks the packed form of an entry longer than maxShort bytes: no
+// packed short string has it (their top byte is the length, at most 15).
+const longPack = uint64(0xff) << 56
+
+// packBytes returns b packed as by pack when it is at most maxShort bytes
+// long (reading up to 16 bytes of its capacity at once), else {0, longPack}.
+func packBytes(b []byte) (uint64, uint64) {
+	n := len(b)
+	if n > maxShort {
+		return 0, longPack
+	}
+	if cap(b) >= 16 {
+		b16 := b[:16]
+		w0, w1 := le64(b16), le64(b16[8:])
+		if n < 8 {
+			w0 &= 1<<(8*uint(n)) - 1
+			w1 = 0
+		} else {
+			w1 &= 1<<(8*uint(n-8)) - 1
+		}
+		return w0, w1 | uint64(n)<<56
+	}
+	return pack(b, 0, n)
+}
+
 // find returns the id of b, whose hashBytes is h, plus one, or 0 when b is
 // not interned.
 func (s *strTable) find(b []byte, h uint64) uint32 {
+	w0, w1 := packBytes(b)
 	slots := s.slots
 	mask := uint64(len(slots) - 1)
 	pos := h >> s.shift
@@ -83,9 +125,7 @@ func (s *strTable) find(b []byte, h uint64) uint32 {
 			return 0
 		}
 		if (sl^h)&hiMask == 0 {
-			id := uint32(sl) - 1
-			o := s.offs.s
-			if string(s.arena.s[o[id]:o[id+1]]) == string(b) {
+			if id := uint32(sl) - 1; s.same(id, b, w0, w1) {
 				return id + 1
 			}
 		}
@@ -121,15 +161,15 @@ func (s *strTable) resolveDict(offs []int32, data, valid []byte, off int, insert
 	}
 }
 
-// warm loads the home slots and first bytes of the strings hashed by hs.
+// warm loads the home slots and packed entries of the strings hashed by hs.
 func (s *strTable) warm(hs []uint64) {
-	slots, shift, offs, arena := s.slots, s.shift, s.offs.s, s.arena.s
+	slots, shift, packs := s.slots, s.shift, s.packs.s
 	var sink uint64
 	for _, h := range hs {
 		sl := slots[h>>shift]
 		if sl != 0 && (sl^h)&hiMask == 0 {
-			if o := offs[uint32(sl)-1]; int(o) < len(arena) {
-				sink += uint64(arena[o])
+			if id := int(uint32(sl) - 1); id < len(packs) {
+				sink += packs[id][1]
 			}
 		}
 	}
@@ -153,6 +193,8 @@ func (s *strTable) add(b []byte, h uint64) uint32 {
 	s.arena.s = append(s.arena.s, b...)
 	s.offs.push(s.mem, uint32(len(s.arena.s)))
 	s.hashes.push(s.mem, h)
+	w0, w1 := packBytes(b)
+	s.packs.push(s.mem, [2]uint64{w0, w1})
 	return id
 }
 
@@ -252,13 +294,14 @@ func (s *strTable) nullID(null *int) uint32 {
 }
 
 func (s *strTable) bytes() int64 {
-	return s.arena.bytes() + s.offs.bytes() + s.hashes.bytes() + int64(8*len(s.slots)) + int64(24*len(s.short.slots))
+	return s.arena.bytes() + s.offs.bytes() + s.hashes.bytes() + s.packs.bytes() + int64(8*len(s.slots)) + int64(24*len(s.short.slots))
 }
 
 func (s *strTable) free() {
 	s.arena.free(s.mem)
 	s.offs.free(s.mem)
 	s.hashes.free(s.mem)
+	s.packs.free(s.mem)
 	s.slots = nil
 	s.short = shortIndex{}
 }
