@@ -403,8 +403,7 @@ func (r *fixedReader[T]) loadPage(p page, values int) error {
 
 func (r *fixedReader[T]) read(mem memory.Allocator, n int) (arr arrow.Array, err error) {
 	var zero T
-	buf := memory.NewResizableBuffer(mem)
-	buf.Resize(n * int(unsafe.Sizeof(zero)))
+	buf := valuesBuffer(mem, n*int(unsafe.Sizeof(zero)))
 	var out []T
 	if n > 0 {
 		out = unsafe.Slice((*T)(unsafe.Pointer(unsafe.SliceData(buf.Bytes()))), n)
@@ -449,6 +448,18 @@ func (r *fixedReader[T]) read(mem memory.Allocator, n int) (arr arrow.Array, err
 		done += k
 	}
 	return makeArray(r.typ, n, &vb, buf), nil
+}
+
+// valuesBuffer returns a buffer of size bytes for values the caller writes
+// in full (NULL slots included): not cleared when mem can hand out memory
+// without clearing it (recycle.Allocator's AllocateUninit).
+func valuesBuffer(mem memory.Allocator, size int) *memory.Buffer {
+	if u, ok := mem.(interface{ AllocateUninit(size int) []byte }); ok && size > 0 {
+		return memory.NewBufferWithAllocator(u.AllocateUninit(size), mem)
+	}
+	buf := memory.NewResizableBuffer(mem)
+	buf.Resize(size)
+	return buf
 }
 
 // makeArray builds a fixed-width array from a values buffer and a validity

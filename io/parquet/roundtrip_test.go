@@ -208,6 +208,17 @@ func TestRoundTrip(t *testing.T) {
 			got := concat(t, mem, recs)
 			defer releaseAll(got)
 			requireArraysEqual(t, fieldNames(allTypes), want, got)
+
+			// Read again through a bare recycling allocator, whose reused
+			// buffers are handed out uncleared and poisoned (AllocateUninit):
+			// a value the reader failed to write would show.
+			bare := recycle.New(recycle.Options{Poison: true})
+			for size := 4 << 10; size <= 1<<20; size += size / 4 {
+				bare.Free(bare.AllocateUninit(size))
+			}
+			again := concat(t, mem, readAll(t, path, source.ReadOptions{Mem: bare, BatchSize: tc.batch}))
+			defer releaseAll(again)
+			requireArraysEqual(t, fieldNames(allTypes), want, again)
 		})
 	}
 }

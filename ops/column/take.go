@@ -359,11 +359,21 @@ func bufBytes(data arrow.ArrayData, i int) []byte {
 	return b[i].Bytes()
 }
 
-// newBuf returns a buffer of n bytes with undefined contents.
+// newBuf returns a buffer of n bytes with undefined contents: not cleared
+// when mem can hand out memory without clearing it (see uninitAllocator).
 func newBuf(mem memory.Allocator, n int) *memory.Buffer {
+	if u, ok := mem.(uninitAllocator); ok && n > 0 {
+		return memory.NewBufferWithAllocator(u.AllocateUninit(n), mem)
+	}
 	b := memory.NewResizableBuffer(mem)
 	b.Resize(n)
 	return b
+}
+
+// uninitAllocator is an allocator that can hand out memory without
+// clearing it, for buffers written in full (recycle.Allocator).
+type uninitAllocator interface {
+	AllocateUninit(size int) []byte
 }
 
 // newZeroBuf returns a zeroed buffer of n bytes.
