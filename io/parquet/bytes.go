@@ -319,14 +319,12 @@ func (r *bytesReader) buildDictionary() error {
 	if size > math.MaxInt32 {
 		return fmt.Errorf("dictionary larger than 2 GiB")
 	}
-	ob := memory.NewResizableBuffer(mem)
-	ob.Resize((n + 1) * 4)
+	ob := valuesBuffer(mem, (n+1)*4)
 	offs := unsafe.Slice((*int32)(unsafe.Pointer(unsafe.SliceData(ob.Bytes()))), n+1)
 	for i, o := range r.dictOffs[:n+1] {
 		offs[i] = int32(o - base)
 	}
-	db := memory.NewResizableBuffer(mem)
-	db.Resize(size)
+	db := valuesBuffer(mem, size)
 	copy(db.Bytes(), r.dictData[base:r.dictOffs[n]])
 	data := array.NewData(arrow.BinaryTypes.String, n, []*memory.Buffer{nil, ob, db}, nil, 0, 0)
 	ob.Release()
@@ -356,8 +354,7 @@ func (r *bytesReader) read(mem memory.Allocator, n int) (arr arrow.Array, err er
 	if plain {
 		so.init(mem, n)
 	} else {
-		idxBuf = memory.NewResizableBuffer(mem)
-		idxBuf.Resize(n * 4)
+		idxBuf = valuesBuffer(mem, n*4) // every row's index is written
 		if n > 0 {
 			idxOut = unsafe.Slice((*int32)(unsafe.Pointer(unsafe.SliceData(idxBuf.Bytes()))), n)
 		}
