@@ -108,7 +108,6 @@ type narrowCounts struct {
 	presence bool
 	has      []byte // presence: nil until the first NULL
 	known    int    // presence: the groups when has was last brought up to date
-	seen     []bool // presence: scratch for allAppear
 }
 
 // share starts taking counts from r.
@@ -200,25 +199,29 @@ func (c *narrowCounts) mark(groups []uint32, m mask, n int) {
 }
 
 // allAppear reports whether every group in [known, n) has a row in groups.
+// A group table numbers new groups in the order their first rows come, so it
+// looks for known, known+1, ... in that order: one compare per row, and a
+// caller that numbers them otherwise only loses the shortcut (mark then
+// keeps has).
 func (c *narrowCounts) allAppear(groups []uint32, known, n int) bool {
 	if n <= known {
 		return true
 	}
-	seen := grow(&c.seen, n-known)
-	clear(seen)
-	left := n - known
+	next, end := uint32(known), uint32(n)
 	for _, g := range groups {
-		if k := int(g) - known; k >= 0 && k < len(seen) && !seen[k] {
-			seen[k] = true
-			left--
+		if g == next {
+			next++
+			if next == end {
+				return true
+			}
 		}
 	}
-	return left == 0
+	return false
 }
 
 func (c *narrowCounts) bytes() int64 { return int64(cap(c.own)+cap(c.nulls))*4 + int64(cap(c.has)) }
 
-func (c *narrowCounts) release() { c.own, c.nulls, c.has, c.seen = nil, nil, nil, nil }
+func (c *narrowCounts) release() { c.own, c.nulls, c.has = nil, nil, nil }
 
 // Reserver is an Acc that can make room for n groups up front, so that
 // growing to them copies nothing. It is a hint: a caller that knows about
