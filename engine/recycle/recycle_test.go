@@ -144,3 +144,29 @@ func TestConcurrent(t *testing.T) {
 	require.Equal(t, int64(4000), st.Allocs)
 	require.Positive(t, st.Reuses)
 }
+
+// TestAllocateUninit: a reused buffer comes back as it was freed, poisoned
+// under Options.Poison and not cleared; a fresh one is zero; both are pooled
+// like Allocate's.
+func TestAllocateUninit(t *testing.T) {
+	a := New(Options{Poison: true})
+	b := a.AllocateUninit(5000)
+	require.Len(t, b, 5000)
+	require.Equal(t, len(b), bytes.Count(b, []byte{0}), "fresh memory is zero")
+	reused := false
+	for try := 0; try < 100 && !reused; try++ {
+		a.Free(b)
+		c := a.AllocateUninit(5000)
+		require.Len(t, c, 5000)
+		if unsafe.SliceData(c) == unsafe.SliceData(b) {
+			reused = true
+			require.Equal(t, len(c), bytes.Count(c, []byte{PoisonByte}), "handed out as freed")
+		}
+		b = c
+	}
+	require.True(t, reused)
+	a.Free(b)
+	require.Positive(t, a.Stats().Reuses)
+	require.Len(t, a.AllocateUninit(maxPooled+1), maxPooled+1, "too large to pool")
+	require.Empty(t, a.AllocateUninit(0))
+}
