@@ -98,15 +98,15 @@ type RowSharer interface {
 // With presence set (sum, whose result needs only whether a group has a
 // value) nothing is counted: every group has a value until the first NULL
 // argument, since every group comes from a row of a batch the accumulator
-// saw (checked: a caller may make groups without rows); from then on has[g]
-// records it. at then returns 1 or 0.
+// saw (checked: a caller may make groups without rows); from the first NULL
+// or group without a row on, has[g] records it. at then returns 1 or 0.
 type narrowCounts struct {
 	own   []uint32
 	rows  *Rows
 	nulls []uint32
 
 	presence bool
-	has      []byte // presence: nil until the first NULL
+	has      []byte // presence: nil until a group might lack a value
 	known    int    // presence: the groups when has was last brought up to date
 }
 

@@ -102,14 +102,15 @@ type i128 struct {
 // intSumAcc sums integers or decimals exactly in 128 bits.
 //
 // Integer updates use a narrow layout: the sum modulo 2^64 as a wrapping
-// int64 (s) and a uint32 count (cnt), 12 bytes per group. The carries of
-// int64 overflows go to ovf, allocated at the first one, so the exact sum of
-// group g is s[g] + ovf[g]*2^64. Arguments of 32 bits or fewer that fit
-// int32 (small) keep the sum modulo 2^32 in s32 instead, with carries of
-// 2^32 in ovf: a group then takes 8 bytes, and a grouping over many groups
-// touches half the memory. Decimals, Merge and counts that might pass
-// MaxUint32 use the wide layout st (i128), to which the narrow one converts
-// once.
+// int64 (s), and for avg a uint32 count (cnt, usually taken from row counts
+// shared with the grouping's other accumulators); sum keeps only whether a
+// group has a value (see narrowCounts). The carries of int64 overflows go to
+// ovf, allocated at the first one, so the exact sum of group g is
+// s[g] + ovf[g]*2^64. Arguments of 32 bits or fewer that fit int32 (small)
+// keep the sum modulo 2^32 in s32 instead, with carries of 2^32 in ovf: 4
+// bytes a group instead of 8, and a grouping over many groups touches half
+// the memory. Decimals, Merge and counts that might pass MaxUint32 use the
+// wide layout st (i128), to which the narrow one converts once.
 type intSumAcc struct {
 	f     *fn
 	avg   bool
@@ -578,9 +579,10 @@ func (e fsum) total() float64 {
 type fpair struct{ s, c float64 }
 
 // floatSumAcc sums floats with Neumaier compensation. Updates use a narrow
-// layout of 20 bytes per group, sum and compensation (sc) and a uint32 count
-// (cnt); Merge and counts that might pass MaxUint32 use the wide layout st,
-// to which the narrow one converts once.
+// layout: sum and compensation (sc), 16 bytes per group, and for avg a
+// uint32 count (cnt, usually shared row counts); sum keeps only whether a
+// group has a value (see narrowCounts). Merge and counts that might pass
+// MaxUint32 use the wide layout st, to which the narrow one converts once.
 type floatSumAcc struct {
 	f    *fn
 	avg  bool

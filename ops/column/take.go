@@ -339,14 +339,14 @@ func takeVarlen[O int32 | int64](mem memory.Allocator, data arrow.ArrayData, idx
 	dst := dbuf.Bytes()
 	values := bufBytes(data, 2)
 	for i, j := range idx {
-		lo, hi, at := src[j], src[j+1], offs[i]
-		if hi-lo <= 16 && int(lo)+16 <= len(values) && int(at)+16 <= len(dst) {
+		lo, hi, at := int(src[j]), int(src[j+1]), int(offs[i])
+		if hi-lo <= 16 && lo+16 <= len(values) && at+16 <= len(dst) {
 			// A short string moves as one 16-byte block, not a call to
 			// memmove; the bytes past it are overwritten by the next.
 			*(*[16]byte)(dst[at : at+16]) = *(*[16]byte)(values[lo : lo+16])
 			continue
 		}
-		copy(dst[at:offs[i+1]], values[lo:hi])
+		copy(dst[at:int(offs[i+1])], values[lo:hi])
 	}
 	return obuf, dbuf, nil
 }

@@ -418,7 +418,7 @@ func (t *Table) Bytes() int64 {
 	for _, c := range t.cw {
 		n += int64(8 * cap(c))
 	}
-	n += int64(8*cap(t.scratch) + 4*cap(t.memo) + 4*cap(t.ids32) + 4*cap(t.miss))
+	n += int64(8*cap(t.scratch) + 4*cap(t.memo) + 4*cap(t.ids32) + 4*cap(t.miss) + 8*cap(t.fresh))
 	return n
 }
 

@@ -76,13 +76,12 @@ func (s *strTable) intern(b []byte, h uint64) uint32 {
 
 // same reports whether entry id is b, packed as w0, w1 (see packBytes).
 func (s *strTable) same(id uint32, b []byte, w0, w1 uint64) bool {
-	p := &s.packs.s[id]
 	if len(b) <= maxShort {
+		p := &s.packs.s[id]
 		return p[0] == w0 && p[1] == w1
 	}
-	if p[1] != longPack {
-		return false
-	}
+	// Long strings and 16-byte decimals: the bytes (a short entry differs
+	// in length).
 	o := s.offs.s
 	return string(s.arena.s[o[id]:o[id+1]]) == string(b)
 }
