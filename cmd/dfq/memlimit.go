@@ -71,6 +71,13 @@ func (b *budget) Allocate(size int) []byte {
 	return b.base.Allocate(size)
 }
 
+// AllocateUninit is Allocate without clearing, when the base allocator can
+// (see recycle.Uninit).
+func (b *budget) AllocateUninit(size int) []byte {
+	b.reserve(int64(size))
+	return recycle.AllocateUninit(b.base, size)
+}
+
 func (b *budget) Reallocate(size int, buf []byte) []byte {
 	b.reserve(int64(size - len(buf)))
 	return b.base.Reallocate(size, buf)
@@ -87,4 +94,4 @@ func (b *budget) Refused() *memLimitError { return b.refused.Load() }
 // Peak returns the most bytes held at once.
 func (b *budget) Peak() int64 { return b.peak.Load() }
 
-var _ memory.Allocator = (*budget)(nil)
+var _ recycle.Uninit = (*budget)(nil)

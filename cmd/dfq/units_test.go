@@ -2,6 +2,7 @@ package main
 
 import (
 	"testing"
+	"unsafe"
 
 	"github.com/dfq/dfq/engine/recycle"
 
@@ -89,6 +90,38 @@ func TestBudget(t *testing.T) {
 	unlimited.Free(z)
 	require.Equal(t, int64(1<<20), unlimited.Peak())
 	require.Nil(t, unlimited.Refused())
+}
+
+// TestBudgetUninit: the budget passes AllocateUninit on to a recycling
+// base, which hands back a reused buffer uncleared, and counts it; over a
+// base that cannot, the memory comes from Allocate, cleared.
+func TestBudgetUninit(t *testing.T) {
+	base := recycle.New(recycle.Options{Poison: true})
+	b := newBudget(base, 1<<20)
+	x := b.AllocateUninit(8000)
+	require.Equal(t, int64(8000), b.used.Load())
+	reused := false
+	for try := 0; try < 100 && !reused; try++ {
+		b.Free(x)
+		y := b.AllocateUninit(8000)
+		reused = unsafe.SliceData(y) == unsafe.SliceData(x)
+		if reused {
+			require.Equal(t, byte(recycle.PoisonByte), y[0], "not cleared")
+		}
+		x = y
+	}
+	require.True(t, reused)
+	b.Free(x)
+	require.Zero(t, b.used.Load())
+	require.PanicsWithError(t, "memory limit 1.0 MiB exceeded (allocating 2.0 MiB with 0 B in use); raise --memory-limit or use a smaller query",
+		func() { b.AllocateUninit(2 << 20) })
+
+	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	defer mem.AssertSize(t, 0)
+	plain := newBudget(mem, 0)
+	z := plain.AllocateUninit(100)
+	require.Equal(t, make([]byte, 100), z)
+	plain.Free(z)
 }
 
 func TestSplitScript(t *testing.T) {

@@ -66,6 +66,13 @@ func (a *countingAlloc) Allocate(n int) []byte {
 	return a.mem.Allocate(n)
 }
 
+// AllocateUninit is Allocate without clearing, when the base allocator can
+// (see recycle.Uninit).
+func (a *countingAlloc) AllocateUninit(n int) []byte {
+	a.live.Add(int64(n))
+	return recycle.AllocateUninit(a.mem, n)
+}
+
 func (a *countingAlloc) Reallocate(n int, b []byte) []byte {
 	a.live.Add(int64(n - len(b)))
 	return a.mem.Reallocate(n, b)

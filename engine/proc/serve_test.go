@@ -254,6 +254,14 @@ func TestCountingAlloc(t *testing.T) {
 	require.Positive(t, a.live.Load())
 	arr.Release()
 	require.Zero(t, a.live.Load())
+
+	// AllocateUninit is passed on and counted.
+	r := &countingAlloc{mem: recycle.New(recycle.Options{})}
+	buf := r.AllocateUninit(5000)
+	require.Len(t, buf, 5000)
+	require.Equal(t, int64(5000), r.live.Load())
+	r.Free(buf)
+	require.Zero(t, r.live.Load())
 }
 
 // TestServeGroups: tasks of a group answer with statistics only; the flush

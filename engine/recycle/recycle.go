@@ -5,6 +5,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"unsafe"
+
+	"github.com/apache/arrow/go/v17/arrow/memory"
 )
 
 const (
@@ -90,6 +92,23 @@ func (a *Allocator) Allocate(size int) []byte { return a.get(size, true) }
 // PoisonByte under Options.Poison) instead of cleared, which saves writing
 // it twice. The buffer is freed with Free, like any other.
 func (a *Allocator) AllocateUninit(size int) []byte { return a.get(size, false) }
+
+// Uninit is an allocator that can hand out memory without clearing it, as
+// Allocator does. Wrappers (counting, limiting) implement it by passing the
+// call on with AllocateUninit.
+type Uninit interface {
+	memory.Allocator
+	AllocateUninit(size int) []byte
+}
+
+// AllocateUninit asks mem for size bytes its caller will write in full:
+// uncleared when mem implements Uninit, else through Allocate.
+func AllocateUninit(mem memory.Allocator, size int) []byte {
+	if u, ok := mem.(Uninit); ok {
+		return u.AllocateUninit(size)
+	}
+	return mem.Allocate(size)
+}
 
 func (a *Allocator) get(size int, zero bool) []byte {
 	if size < minPooled || size > maxPooled {
