@@ -110,6 +110,18 @@ func AllocateUninit(mem memory.Allocator, size int) []byte {
 	return mem.Allocate(size)
 }
 
+// NewBuffer returns a buffer of size bytes, owned by the caller, for contents
+// the caller writes in full: uncleared when mem implements Uninit, else
+// cleared (memory.NewResizableBuffer).
+func NewBuffer(mem memory.Allocator, size int) *memory.Buffer {
+	if u, ok := mem.(Uninit); ok && size > 0 {
+		return memory.NewBufferWithAllocator(u.AllocateUninit(size), mem)
+	}
+	b := memory.NewResizableBuffer(mem)
+	b.Resize(size)
+	return b
+}
+
 func (a *Allocator) get(size int, zero bool) []byte {
 	if size < minPooled || size > maxPooled {
 		return alloc(size, size)

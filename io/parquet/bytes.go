@@ -12,6 +12,8 @@ import (
 	pq "github.com/parquet-go/parquet-go"
 	"github.com/parquet-go/parquet-go/encoding"
 	"github.com/parquet-go/parquet-go/format"
+
+	"github.com/dfq/dfq/engine/recycle"
 )
 
 // dictStringType is the physical type of dictionary-encoded string columns.
@@ -319,12 +321,12 @@ func (r *bytesReader) buildDictionary() error {
 	if size > math.MaxInt32 {
 		return fmt.Errorf("dictionary larger than 2 GiB")
 	}
-	ob := valuesBuffer(mem, (n+1)*4)
+	ob := recycle.NewBuffer(mem, (n+1)*4)
 	offs := unsafe.Slice((*int32)(unsafe.Pointer(unsafe.SliceData(ob.Bytes()))), n+1)
 	for i, o := range r.dictOffs[:n+1] {
 		offs[i] = int32(o - base)
 	}
-	db := valuesBuffer(mem, size)
+	db := recycle.NewBuffer(mem, size)
 	copy(db.Bytes(), r.dictData[base:r.dictOffs[n]])
 	data := array.NewData(arrow.BinaryTypes.String, n, []*memory.Buffer{nil, ob, db}, nil, 0, 0)
 	ob.Release()
@@ -354,7 +356,7 @@ func (r *bytesReader) read(mem memory.Allocator, n int) (arr arrow.Array, err er
 	if plain {
 		so.init(mem, n)
 	} else {
-		idxBuf = valuesBuffer(mem, n*4) // every row's index is written
+		idxBuf = recycle.NewBuffer(mem, n*4) // every row's index is written
 		if n > 0 {
 			idxOut = unsafe.Slice((*int32)(unsafe.Pointer(unsafe.SliceData(idxBuf.Bytes()))), n)
 		}

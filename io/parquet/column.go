@@ -15,6 +15,8 @@ import (
 	pq "github.com/parquet-go/parquet-go"
 	"github.com/parquet-go/parquet-go/encoding"
 	"github.com/parquet-go/parquet-go/format"
+
+	"github.com/dfq/dfq/engine/recycle"
 )
 
 // ErrCorrupt is returned (wrapped) when a file's pages contradict its metadata.
@@ -403,7 +405,7 @@ func (r *fixedReader[T]) loadPage(p page, values int) error {
 
 func (r *fixedReader[T]) read(mem memory.Allocator, n int) (arr arrow.Array, err error) {
 	var zero T
-	buf := valuesBuffer(mem, n*int(unsafe.Sizeof(zero)))
+	buf := recycle.NewBuffer(mem, n*int(unsafe.Sizeof(zero)))
 	var out []T
 	if n > 0 {
 		out = unsafe.Slice((*T)(unsafe.Pointer(unsafe.SliceData(buf.Bytes()))), n)
@@ -448,18 +450,6 @@ func (r *fixedReader[T]) read(mem memory.Allocator, n int) (arr arrow.Array, err
 		done += k
 	}
 	return makeArray(r.typ, n, &vb, buf), nil
-}
-
-// valuesBuffer returns a buffer of size bytes for values the caller writes
-// in full (NULL slots included): not cleared when mem can hand out memory
-// without clearing it (recycle.Allocator's AllocateUninit).
-func valuesBuffer(mem memory.Allocator, size int) *memory.Buffer {
-	if u, ok := mem.(interface{ AllocateUninit(size int) []byte }); ok && size > 0 {
-		return memory.NewBufferWithAllocator(u.AllocateUninit(size), mem)
-	}
-	buf := memory.NewResizableBuffer(mem)
-	buf.Resize(size)
-	return buf
 }
 
 // makeArray builds a fixed-width array from a values buffer and a validity

@@ -10,6 +10,8 @@ import (
 	"github.com/apache/arrow/go/v17/arrow/array"
 	"github.com/apache/arrow/go/v17/arrow/bitutil"
 	"github.com/apache/arrow/go/v17/arrow/memory"
+
+	"github.com/dfq/dfq/engine/recycle"
 )
 
 // ErrUnsupported is returned (wrapped) for an array type a kernel does not handle.
@@ -359,22 +361,9 @@ func bufBytes(data arrow.ArrayData, i int) []byte {
 	return b[i].Bytes()
 }
 
-// newBuf returns a buffer of n bytes with undefined contents: not cleared
-// when mem can hand out memory without clearing it (see uninitAllocator).
-func newBuf(mem memory.Allocator, n int) *memory.Buffer {
-	if u, ok := mem.(uninitAllocator); ok && n > 0 {
-		return memory.NewBufferWithAllocator(u.AllocateUninit(n), mem)
-	}
-	b := memory.NewResizableBuffer(mem)
-	b.Resize(n)
-	return b
-}
-
-// uninitAllocator is an allocator that can hand out memory without
-// clearing it, for buffers written in full (recycle.Allocator).
-type uninitAllocator interface {
-	AllocateUninit(size int) []byte
-}
+// newBuf returns a buffer of n bytes with undefined contents (see
+// recycle.NewBuffer).
+func newBuf(mem memory.Allocator, n int) *memory.Buffer { return recycle.NewBuffer(mem, n) }
 
 // newZeroBuf returns a zeroed buffer of n bytes.
 func newZeroBuf(mem memory.Allocator, n int) *memory.Buffer {
