@@ -8,7 +8,8 @@
 // zeroed, so a scan over millions of rows runs in the same few megabytes, hot
 // in cache, with few collections. Code that writes a whole buffer before
 // reading it (decoded column values, gathered rows) asks for it with
-// AllocateUninit and skips the clearing.
+// AllocateUninit, or NewBuffer for any allocator, and skips the clearing;
+// wrappers that count or limit memory pass the call on (see Uninit).
 //
 // The pools are sync.Pools: what is not reused is returned to the garbage
 // collector within two collections, so an idle process holds nothing. The
