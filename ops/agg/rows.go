@@ -178,10 +178,12 @@ func (c *narrowCounts) skip(groups []uint32, m mask, n int) {
 func (c *narrowCounts) mark(groups []uint32, m mask, n int) {
 	known := c.known
 	c.known = max(known, n)
-	if c.has == nil {
-		if m.bits == nil && c.allAppear(groups, known, n) {
-			return
-		}
+	switch {
+	case c.has != nil:
+		c.has = resizeZero(c.has, n)
+	case m.bits == nil && c.allAppear(groups, known, n):
+		return
+	default:
 		// The first NULL, or a group without a row: the groups known so
 		// far all have values.
 		c.has = make([]byte, n)
@@ -189,7 +191,6 @@ func (c *narrowCounts) mark(groups []uint32, m mask, n int) {
 			c.has[g] = 1
 		}
 	}
-	c.has = resizeZero(c.has, n)
 	has := c.has
 	for i, g := range groups {
 		if int(g) < len(has) && (m.bits == nil || bitutil.BitIsSet(m.bits, m.off+i)) {

@@ -92,6 +92,8 @@ const longPack = uint64(0xff) << 56
 
 // packBytes returns b packed as by pack when it is at most maxShort bytes
 // long (reading up to 16 bytes of its capacity at once), else {0, longPack}.
+// Its fast path repeats pack's so that it inlines into the lookups: calling
+// pack(b[:cap(b)], 0, len(b)) instead made them 5-10% slower.
 func packBytes(b []byte) (uint64, uint64) {
 	n := len(b)
 	if n > maxShort {
